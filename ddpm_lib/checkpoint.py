@@ -1,0 +1,127 @@
+"""Checkpoints: weights and plain values only, never pickled code.
+
+A checkpoint is a ``torch.save`` archive of one dict holding tensors,
+numbers, strings, lists and dicts. :func:`load_checkpoint` reads it with
+``torch.load(..., weights_only=True)``, whose unpickler refuses every
+object that is not one of those, so a file from an untrusted source cannot
+run code on load. Everything read is then checked field by field.
+"""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from . import __version__
+from .io import atomic_write
+from .model import NoisePredictor
+from .scaler import Standardizer
+from .schedule import NoiseSchedule
+
+FORMAT = "ddpm_lib-checkpoint"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Checkpoint:
+    model: NoisePredictor
+    scaler: Standardizer
+    schedule: NoiseSchedule
+    config: dict
+    library_version: str
+
+
+def _plain(value, where="config"):
+    """Check that value is made only of None, bool, int, float, str, list, dict."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, where) for v in value]
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise ValueError(f"{where} keys must be strings")
+        return {k: _plain(v, f"{where}.{k}") for k, v in value.items()}
+    raise ValueError(f"{where} holds a {type(value).__name__}; only plain values "
+                     "(numbers, strings, lists, dicts) can go into a checkpoint")
+
+
+def save_checkpoint(path, model: NoisePredictor, scaler: Standardizer,
+                    schedule: NoiseSchedule, config: dict | None = None) -> Path:
+    """Write model weights, scaler, schedule and a plain config dict, atomically."""
+    if not isinstance(model, NoisePredictor):
+        raise ValueError(f"model must be a NoisePredictor, got {type(model).__name__}")
+    if model.config["dim"] != scaler.dim:
+        raise ValueError(f"model has {model.config['dim']} columns, scaler {scaler.dim}")
+    payload = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "library_version": __version__,
+        "model_config": dict(model.config),
+        "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()},
+        "scaler": scaler.to_dict(),
+        "schedule": {"name": schedule.name, "betas": schedule.betas.clone()},
+        "config": _plain(dict(config or {})),
+    }
+    with atomic_write(path, "wb") as f:
+        torch.save(payload, f)
+    return Path(path)
+
+
+def _require(payload, key, kind, path):
+    if key not in payload:
+        raise ValueError(f"{path}: checkpoint is missing {key!r}")
+    if not isinstance(payload[key], kind):
+        raise ValueError(f"{path}: checkpoint field {key!r} has the wrong type "
+                         f"({type(payload[key]).__name__})")
+    return payload[key]
+
+
+def load_checkpoint(path) -> Checkpoint:
+    """Read a checkpoint written by :func:`save_checkpoint`.
+
+    Raises ValueError for a missing, truncated, foreign or tampered file (one
+    that holds anything but weights and plain values). Warns when the file
+    was written by another version of ddpm_lib.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such checkpoint file")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise ValueError(f"{path}: refused to load: the file holds objects other than "
+                         "weights and plain values, which could run code") from None
+    except Exception as err:  # truncated zip, foreign bytes, a legacy pickle, ...
+        raise ValueError(f"{path}: not a readable checkpoint (truncated or not "
+                         f"a ddpm_lib file: {type(err).__name__})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ValueError(f"{path}: not a ddpm_lib checkpoint")
+    if payload.get("format_version") != FORMAT_VERSION:
+        raise ValueError(f"{path}: checkpoint format {payload.get('format_version')!r} "
+                         f"is not supported (expected {FORMAT_VERSION})")
+    version = _require(payload, "library_version", str, path)
+    model_config = _require(payload, "model_config", dict, path)
+    state = _require(payload, "state_dict", dict, path)
+    try:
+        model = NoisePredictor(**model_config)
+        model.load_state_dict(state, strict=True)
+        scaler = Standardizer.from_dict(_require(payload, "scaler", dict, path))
+        sched = _require(payload, "schedule", dict, path)
+        schedule = NoiseSchedule.from_betas(sched["betas"], name=str(sched.get("name")))
+        config = _plain(_require(payload, "config", dict, path))
+    except (TypeError, KeyError, RuntimeError, ValueError) as err:
+        msg = str(err).strip().splitlines()[0][:200]
+        raise ValueError(f"{path}: inconsistent checkpoint: {msg}") from None
+    if model.config["dim"] != scaler.dim:
+        raise ValueError(f"{path}: inconsistent checkpoint: model has "
+                         f"{model.config['dim']} columns, scaler {scaler.dim}")
+    if version != __version__:
+        warnings.warn(f"{path} was written by ddpm_lib {version}; this is "
+                      f"{__version__}. Retrain if results look off.", stacklevel=2)
+    model.eval()
+    return Checkpoint(model=model, scaler=scaler, schedule=schedule, config=config,
+                      library_version=version)

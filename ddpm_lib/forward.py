@@ -1,0 +1,91 @@
+"""The forward (noising) process q.
+
+One step (index t, 0-based)::
+
+    x_{t+1} = sqrt(alphas[t]) * x_t + sqrt(betas[t]) * eps_t        (Ho et al. eq. 2)
+
+Applied t + 1 times to x_0 it compounds to the closed form::
+
+    x_{t+1} = sqrt(alpha_bars[t]) * x_0 + sqrt(1 - alpha_bars[t]) * eps   (eq. 4)
+
+``q_sample`` is the closed form, ``forward_steps`` the recursion; notebook 02
+derives one from the other and notebook 03 checks that they agree.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import torch
+
+from ._checks import as_rows
+from .schedule import NoiseSchedule
+
+
+def _as_steps(t, n: int, T: int) -> torch.Tensor:
+    """``t`` as an (n,) int64 tensor of step indices in [0, T)."""
+    if isinstance(t, bool):
+        raise ValueError(f"t must be an integer step index, got {t!r}")
+    if isinstance(t, numbers.Integral):
+        t = torch.full((n,), int(t), dtype=torch.int64)
+    else:
+        t = torch.as_tensor(t)
+        if t.dtype.is_floating_point or t.dtype == torch.bool or t.is_complex():
+            raise ValueError(f"t must hold integer step indices, got dtype {t.dtype}")
+        if t.ndim == 0:
+            t = t.expand(n)
+        if t.shape != (n,):
+            raise ValueError(f"t must be an int or have shape ({n},), got {tuple(t.shape)}")
+        t = t.to(torch.int64)
+    if n and (t.min() < 0 or t.max() >= T):
+        bad = int(t[(t < 0) | (t >= T)][0])
+        raise ValueError(f"step index t must lie in [0, {T - 1}] (0-based), got {bad}")
+    return t
+
+
+def q_sample(x0, t, noise, schedule: NoiseSchedule) -> torch.Tensor:
+    """State after ``t + 1`` noising steps, in closed form (eq. 4).
+
+    x0 and noise have shape (n, d); t is an int or an (n,) int tensor. Returns
+    a tensor in x0's floating dtype (float64 when x0 is not a float tensor).
+    """
+    dtype = x0.dtype if isinstance(x0, torch.Tensor) and x0.is_floating_point() \
+        else torch.float64
+    x0 = as_rows(x0, "x0", dtype=dtype)
+    noise = as_rows(noise, "noise", dtype=dtype)
+    if noise.shape != x0.shape:
+        raise ValueError(f"noise must have x0's shape {tuple(x0.shape)}, "
+                         f"got {tuple(noise.shape)}")
+    t = _as_steps(t, x0.shape[0], schedule.T)
+    abar = schedule.alpha_bars[t].to(dtype).unsqueeze(1)
+    return abar.sqrt() * x0 + (1.0 - abar).sqrt() * noise
+
+
+def forward_step(x, t: int, noise, schedule: NoiseSchedule) -> torch.Tensor:
+    """One step of the recursion (eq. 2): from the state before step t to after it."""
+    t = int(_as_steps(t, 1, schedule.T)[0])
+    a, b = schedule.alphas[t].item(), schedule.betas[t].item()
+    return a ** 0.5 * x + b ** 0.5 * noise
+
+
+def forward_steps(x0, num_steps: int, schedule: NoiseSchedule, generator=None,
+                  return_all: bool = False):
+    """Apply the one-step recursion ``num_steps`` times to x0 (float64).
+
+    Uses fresh standard normal noise at every step, drawn from ``generator``.
+    Returns x after ``num_steps`` steps (comparable with
+    ``q_sample(x0, num_steps - 1, ...)``), or with ``return_all`` the stack of
+    every state, shape (num_steps + 1, n, d), starting at x0.
+    """
+    x = as_rows(x0, "x0")
+    if isinstance(num_steps, bool) or not isinstance(num_steps, numbers.Integral) \
+            or not 0 <= num_steps <= schedule.T:
+        raise ValueError(f"num_steps must be an integer in [0, {schedule.T}], "
+                         f"got {num_steps!r}")
+    states = [x] if return_all else None
+    for t in range(int(num_steps)):
+        noise = torch.randn(x.shape, generator=generator, dtype=torch.float64)
+        x = forward_step(x, t, noise, schedule)
+        if return_all:
+            states.append(x)
+    return torch.stack(states) if return_all else x

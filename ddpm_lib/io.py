@@ -1,0 +1,112 @@
+"""Reading and writing rows and reports without ever leaving half a file.
+
+Every writer goes through :func:`atomic_write`: the content goes to a
+temporary file in the same folder, which is then renamed over the target. A
+crash mid-write leaves the old file (or none), never a truncated one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ._checks import as_rows
+
+
+@contextlib.contextmanager
+def atomic_write(path, mode: str = "w"):
+    """Open a temporary file beside ``path``; on success rename it to ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode, **({} if "b" in mode else {"newline": "",
+                                                             "encoding": "utf-8"})) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def format_rows(rows, header=None, digits: int = 17) -> str:
+    """Rows as CSV text; 17 significant digits read back to the same float64."""
+    rows = as_rows(rows, "rows").numpy()
+    header = header or [f"x{i + 1}" for i in range(rows.shape[1])]
+    if len(header) != rows.shape[1]:
+        raise ValueError(f"header has {len(header)} names for {rows.shape[1]} columns")
+    buf = io.StringIO()
+    buf.write(",".join(header) + "\n")
+    fmt = f"%.{digits}g"
+    np.savetxt(buf, rows, delimiter=",", fmt=fmt)
+    return buf.getvalue()
+
+
+def write_csv(path, rows, header=None) -> Path:
+    """Write rows (n, d) as CSV with a header line, atomically."""
+    text = format_rows(rows, header)
+    with atomic_write(path) as f:
+        f.write(text)
+    return Path(path)
+
+
+def read_csv(path) -> tuple[np.ndarray, list[str]]:
+    """Read a numeric CSV with a header line; returns (rows, header).
+
+    Raises ValueError naming the file, line and column of the first problem:
+    a missing file, no rows, a ragged line, a non-numeric cell, NaN or inf.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file")
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            lines = list(csv.reader(f))
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not a text CSV file") from None
+    lines = [ln for ln in lines if ln and any(c.strip() for c in ln)]
+    if not lines:
+        raise ValueError(f"{path}: the file is empty")
+    header = [c.strip() for c in lines[0]]
+    body = lines[1:]
+    if not body:
+        raise ValueError(f"{path}: no data rows below the header")
+    rows = np.empty((len(body), len(header)))
+    for i, line in enumerate(body):
+        if len(line) != len(header):
+            raise ValueError(f"{path}: line {i + 2} has {len(line)} cells, "
+                             f"the header has {len(header)}")
+        for j, cell in enumerate(line):
+            try:
+                value = float(cell)
+            except ValueError:
+                raise ValueError(f"{path}: line {i + 2}, column {header[j]!r}: "
+                                 f"{cell.strip()!r} is not a number") from None
+            if not np.isfinite(value):
+                raise ValueError(f"{path}: line {i + 2}, column {header[j]!r}: "
+                                 f"{cell.strip()} is not a finite number")
+            rows[i, j] = value
+    return rows, header
+
+
+def write_json(path, obj) -> Path:
+    with atomic_write(path) as f:
+        json.dump(obj, f, indent=2, sort_keys=False, allow_nan=False)
+        f.write("\n")
+    return Path(path)
+
+
+def write_text(path, text: str) -> Path:
+    with atomic_write(path) as f:
+        f.write(text)
+    return Path(path)
