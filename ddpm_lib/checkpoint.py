@@ -91,10 +91,13 @@ def load_checkpoint(path) -> Checkpoint:
     if not path.is_file():
         raise ValueError(f"{path}: no such checkpoint file")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's notes on foreign pickle protocols
+            payload = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
-        raise ValueError(f"{path}: refused to load: the file holds objects other than "
-                         "weights and plain values, which could run code") from None
+        raise ValueError(f"{path}: refused to load: not made only of weights and plain "
+                         "values (a foreign file, or one whose loading could run code)"
+                         ) from None
     except Exception as err:  # truncated zip, foreign bytes, a legacy pickle, ...
         raise ValueError(f"{path}: not a readable checkpoint (truncated or not "
                          f"a ddpm_lib file: {type(err).__name__})") from None

@@ -23,6 +23,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
+    from .pipeline import RunConfig
+
+    run_d, train_d = RunConfig(), RunConfig().training  # one source for defaults
     p = _Parser(prog="python -m ddpm_lib",
                 description="DDPM on samples of a known law: run the experiment or "
                             "validate synthetic rows.")
@@ -31,20 +34,21 @@ def _parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", formatter_class=fmt,
                        help="real rows -> train -> sample -> validate; writes DIR")
-    r.add_argument("--structure", default="linear",
+    r.add_argument("--structure", default=run_d.structure,
                    help="law of the real rows (see ddpm_lib.samples.STRUCTURES)")
-    r.add_argument("--n", type=int, default=10_000, help="number of real rows")
-    r.add_argument("--timesteps", type=int, default=1000, help="diffusion steps T")
-    r.add_argument("--schedule", default="linear", choices=["linear", "cosine"],
+    r.add_argument("--n", type=int, default=run_d.n, help="number of real rows")
+    r.add_argument("--timesteps", type=int, default=run_d.timesteps, help="diffusion steps T")
+    r.add_argument("--schedule", default=run_d.schedule, choices=["linear", "cosine"],
                    help="noise schedule")
-    r.add_argument("--threshold", type=float, default=0.0,
+    r.add_argument("--threshold", type=float, default=train_d.threshold,
                    help="stop training when the held-out MSE falls below this "
                         "(0 never fires)")
-    r.add_argument("--max-iterations", type=int, default=60,
+    r.add_argument("--max-iterations", type=int, default=train_d.max_iterations,
                    help="passes over the training rows at most")
-    r.add_argument("--variance", default="beta", choices=["beta", "posterior"],
+    r.add_argument("--variance", default=run_d.variance, choices=["beta", "posterior"],
                    help="reverse-step noise: sqrt(beta_t) or the posterior sd")
-    r.add_argument("--seed", type=int, default=0, help="seed for rows, training, sampling")
+    r.add_argument("--seed", type=int, default=run_d.seed,
+                   help="seed for rows, training, sampling")
     r.add_argument("--out", default="out", help="folder for CSVs, reports and figures")
     r.add_argument("--no-figures", action="store_true", help="skip the figures")
     r.add_argument("--progress", action="store_true", help="show progress bars")

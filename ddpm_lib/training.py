@@ -43,7 +43,7 @@ class TrainConfig:
     batch_size: int = 128       # rows per gradient step
     lr: float = 2e-3            # Adam step size, decayed by cosine annealing to lr / 20
     threshold: float = 0.0      # held-out MSE that stops training (0 never fires)
-    max_iterations: int = 60    # passes over the training rows at most
+    max_iterations: int = 120   # passes over the training rows at most
     holdout_fraction: float = 0.1  # share of rows kept out for the stop rule
     holdout_draws: int = 4      # fixed (t, noise) draws per held-out row
     ema_decay: float = 0.995    # weight of the old average at each step
