@@ -16,7 +16,6 @@ export MPLBACKEND := Agg
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[notebooks,test]"
 	touch $(STAMP)
 

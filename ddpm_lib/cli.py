@@ -1,4 +1,4 @@
-"""Command line: ``python -m ddpm_lib run`` and ``python -m ddpm_lib validate``.
+"""Command line: ``python -m ddpm_lib run``, ``validate`` and ``experiments``.
 
 Exit codes: 0 preserved (or done), 1 a validation check failed, 2 bad input or
 usage, always with a one-line message and no traceback.
@@ -63,7 +63,23 @@ def _parser() -> argparse.ArgumentParser:
                    help="CSV of the training rows: adds the memorization check")
     v.add_argument("--json", default=None, help="also write the report as JSON here")
     v.add_argument("--seed", type=int, default=0, help="seed for floors and permutations")
+    e = sub.add_parser("experiments", formatter_class=fmt,
+                       help="the runs behind notebook 07, one JSON file per unit")
+    e.add_argument("--group", action="append", default=None,
+                   help="run only this group (repeatable); default: every group")
+    e.add_argument("--out", default=None,
+                   help="folder for the results (default: data/experiments)")
+    e.add_argument("--force", action="store_true",
+                   help="run units again even when their file exists")
     return p
+
+
+def _cmd_experiments(args) -> int:
+    from .experiments import run_all
+
+    run_all(groups=args.group, folder=args.out, force=args.force,
+            log=lambda line: print(line, flush=True))
+    return EXIT_OK
 
 
 def _cmd_run(args) -> int:
@@ -101,7 +117,9 @@ def _cmd_validate(args) -> int:
 def main(argv=None) -> int:
     try:
         args = _parser().parse_args(argv)
-        return {"run": _cmd_run, "validate": _cmd_validate}[args.command](args)
+        commands = {"run": _cmd_run, "validate": _cmd_validate,
+                    "experiments": _cmd_experiments}
+        return commands[args.command](args)
     except UsageError as err:
         print(str(err).splitlines()[0], file=sys.stderr)
         return EXIT_USAGE

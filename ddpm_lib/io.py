@@ -20,6 +20,12 @@ import numpy as np
 from ._checks import as_rows
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_write(path, mode: str = "w"):
     """Open a temporary file beside ``path``; on success rename it to ``path``."""
@@ -27,6 +33,7 @@ def atomic_write(path, mode: str = "w"):
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide the file from others
         with os.fdopen(fd, mode, **({} if "b" in mode else {"newline": "",
                                                              "encoding": "utf-8"})) as f:
             yield f
