@@ -10,6 +10,8 @@ Applied t + 1 times to x_0 it compounds to the closed form::
 
 ``q_sample`` is the closed form, ``forward_steps`` the recursion; notebook 02
 derives one from the other and notebook 03 checks that they agree.
+``chain_moments`` runs the same recursion and records the sample mean and
+covariance of the rows after every step, to draw against the exact curves.
 """
 
 from __future__ import annotations
@@ -89,3 +91,34 @@ def forward_steps(x0, num_steps: int, schedule: NoiseSchedule, generator=None,
         if return_all:
             states.append(x)
     return torch.stack(states) if return_all else x
+
+
+def chain_moments(x0, num_steps: int, schedule: NoiseSchedule, generator=None):
+    """Run the recursion like :func:`forward_steps` (same draws, same result) and
+    record the rows' sample statistics after every step.
+
+    Returns ``(x, means, covs)``: the final state (n, d), the sample means
+    (num_steps, d) and the sample covariances (num_steps, d, d), ddof = 1.
+    Needs at least two rows. The covariance is built from elementwise
+    products rather than a matrix product, which keeps each step on one
+    thread for the sizes the notebooks use.
+    """
+    x = as_rows(x0, "x0")
+    n, d = x.shape
+    if n < 2:
+        raise ValueError(f"x0 needs at least 2 rows for a sample covariance, got {n}")
+    if isinstance(num_steps, bool) or not isinstance(num_steps, numbers.Integral) \
+            or not 1 <= num_steps <= schedule.T:
+        raise ValueError(f"num_steps must be an integer in [1, {schedule.T}], "
+                         f"got {num_steps!r}")
+    means = torch.empty((num_steps, d), dtype=torch.float64)
+    covs = torch.empty((num_steps, d, d), dtype=torch.float64)
+    for t in range(int(num_steps)):
+        noise = torch.randn(x.shape, generator=generator, dtype=torch.float64)
+        x = forward_step(x, t, noise, schedule)
+        means[t] = x.mean(0)
+        centred = x - means[t]
+        for i in range(d):
+            for j in range(i, d):
+                covs[t, i, j] = covs[t, j, i] = (centred[:, i] * centred[:, j]).sum() / (n - 1)
+    return x, means, covs

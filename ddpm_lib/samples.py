@@ -4,7 +4,9 @@ Each structure is a base draw pushed through a row function, as the origin's
 ``func`` did (``x ~ N(0, 1)`` mapped to the row ``[x, 2x]``). Because the law
 is known, every structure also carries what validation needs: a way to draw
 fresh rows, the marginal distributions where they have a closed form, the
-support, and the exact relation or parameters that define the dependence.
+support, the exact relation or parameters that define the dependence, the
+exact mean and covariance of a row, and the regression curve E[x_j | x_i]
+(:meth:`Law.conditional_mean`).
 
 =============  ============================================  ====================
 name           law of one row (defaults)                     dependence
