@@ -46,6 +46,8 @@ def positive_int(value, name: str) -> int:
 
 
 def choice(value, options, name: str):
-    if value not in options:
+    # Names are strings: anything else (None, a list, a numpy array, whose
+    # ``in`` test may itself raise) is an unknown name, reported the same way.
+    if not isinstance(value, str) or value not in options:
         raise ValueError(f"unknown {name} {value!r}; choose one of {sorted(options)}")
     return value

@@ -7,6 +7,7 @@ usage, always with a one-line message and no traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -22,8 +23,30 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
+def _check_folder(path, option: str) -> Path:
+    """Fail early, before any work, when ``path`` cannot become a writable folder."""
+    path = Path(path)
+    for folder in (path, *path.parents):  # the nearest one that exists
+        if folder.exists():
+            if not folder.is_dir():
+                raise ValueError(f"{option} {path}: {folder} is a file, not a folder")
+            if not os.access(folder, os.W_OK | os.X_OK):
+                raise ValueError(f"{option} {path}: folder {folder} is not writable")
+            return path
+    return path
+
+
+def _check_file(path, option: str) -> Path:
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{option} {path} is a folder; give the path of a file")
+    _check_folder(path.parent, option)
+    return path
+
+
 def _parser() -> argparse.ArgumentParser:
     from .pipeline import RunConfig
+    from .samples import STRUCTURES
 
     run_d, train_d = RunConfig(), RunConfig().training  # one source for defaults
     p = _Parser(prog="python -m ddpm_lib",
@@ -35,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", formatter_class=fmt,
                        help="real rows -> train -> sample -> validate; writes DIR")
     r.add_argument("--structure", default=run_d.structure,
-                   help="law of the real rows (see ddpm_lib.samples.STRUCTURES)")
+                   help=f"law of the real rows: {', '.join(STRUCTURES)}")
     r.add_argument("--n", type=int, default=run_d.n, help="number of real rows")
     r.add_argument("--timesteps", type=int, default=run_d.timesteps, help="diffusion steps T")
     r.add_argument("--schedule", default=run_d.schedule, choices=["linear", "cosine"],
@@ -58,7 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("real", help="CSV of real rows (header line, numbers)")
     v.add_argument("fake", help="CSV of synthetic rows with the same columns")
     v.add_argument("--structure", default=None,
-                   help="known law of REAL; without it the floor resamples REAL")
+                   help=f"known law of REAL ({', '.join(STRUCTURES)}); without it "
+                        "the floor resamples REAL")
     v.add_argument("--train", default=None,
                    help="CSV of the training rows: adds the memorization check")
     v.add_argument("--json", default=None, help="also write the report as JSON here")
@@ -66,9 +90,11 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("experiments", formatter_class=fmt,
                        help="the runs behind notebook 07, one JSON file per unit")
     e.add_argument("--group", action="append", default=None,
-                   help="run only this group (repeatable); default: every group")
+                   help="run only this group (repeatable; default: every group)"
+                        "%(default).0s")
     e.add_argument("--out", default=None,
-                   help="folder for the results (default: data/experiments)")
+                   help="folder for the results (default: data/experiments)"
+                        "%(default).0s")
     e.add_argument("--force", action="store_true",
                    help="run units again even when their file exists")
     return p
@@ -77,6 +103,8 @@ def _parser() -> argparse.ArgumentParser:
 def _cmd_experiments(args) -> int:
     from .experiments import run_all
 
+    if args.out is not None:
+        _check_folder(args.out, "--out")
     run_all(groups=args.group, folder=args.out, force=args.force,
             log=lambda line: print(line, flush=True))
     return EXIT_OK
@@ -91,6 +119,7 @@ def _cmd_run(args) -> int:
         schedule=args.schedule, variance=args.variance, seed=args.seed,
         training=TrainConfig(threshold=args.threshold, max_iterations=args.max_iterations,
                              seed=args.seed, progress=args.progress))
+    _check_folder(args.out, "--out")  # before training, not after it
     result = run_experiment(config, out=Path(args.out), figures=not args.no_figures)
     train = result.checkpoint.config["training_result"]
     print(f"training: {train['iterations']} iterations, stopped by {train['stopped_by']}, "
@@ -107,6 +136,8 @@ def _preserved(report) -> bool:
 def _cmd_validate(args) -> int:
     from .validation import validate_files
 
+    if args.json is not None:
+        _check_file(args.json, "--json")  # before the checks run, not after
     report, code = validate_files(args.real, args.fake, structure=args.structure,
                                   train_csv=args.train, json_path=args.json,
                                   seed=args.seed)
@@ -125,6 +156,10 @@ def main(argv=None) -> int:
         return EXIT_USAGE
     except ValueError as err:
         print(f"error: {str(err).splitlines()[0]}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as err:  # a folder that cannot be written, a full disk, ...
+        where = f": {err.filename}" if err.filename else ""
+        print(f"error: {err.strerror or err}{where}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted; files already written are whole", file=sys.stderr)

@@ -30,12 +30,21 @@ def _umask() -> int:
 def atomic_write(path, mode: str = "w"):
     """Open a temporary file beside ``path``; on success rename it to ``path``."""
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder; expected the path of a file to write")
+    for folder in (path.parent, *path.parent.parents):  # the nearest existing one
+        if folder.exists():
+            if not folder.is_dir():
+                raise ValueError(f"{folder} is a file, not a folder: cannot write {path}")
+            break
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide the file from others
         with os.fdopen(fd, mode, **({} if "b" in mode else {"newline": "",
                                                              "encoding": "utf-8"})) as f:
+            # mkstemp's 0600 would hide the file from others; inside the with, so
+            # that an interrupt here still closes the descriptor
+            os.fchmod(f.fileno(), 0o666 & ~_umask())
             yield f
             f.flush()
             os.fsync(f.fileno())
@@ -49,7 +58,14 @@ def atomic_write(path, mode: str = "w"):
 def format_rows(rows, header=None, digits: int = 17) -> str:
     """Rows as CSV text; 17 significant digits read back to the same float64."""
     rows = as_rows(rows, "rows").numpy()
-    header = header or [f"x{i + 1}" for i in range(rows.shape[1])]
+    if header is None or (not isinstance(header, str) and len(header) == 0):
+        header = [f"x{i + 1}" for i in range(rows.shape[1])]
+    if isinstance(header, str) or not all(isinstance(h, str) for h in header):
+        raise ValueError(f"header must be a list of column names (strings), got {header!r}")
+    unsafe = [h for h in header if any(c in h for c in ',"\r\n')]
+    if unsafe:
+        raise ValueError(f"column name {unsafe[0]!r} holds a comma, quote or line break, "
+                         "which would split or break the CSV header")
     if len(header) != rows.shape[1]:
         raise ValueError(f"header has {len(header)} names for {rows.shape[1]} columns")
     buf = io.StringIO()
@@ -67,24 +83,36 @@ def write_csv(path, rows, header=None) -> Path:
     return Path(path)
 
 
-def read_csv(path) -> tuple[np.ndarray, list[str]]:
+def read_csv(path, allow_nonfinite: bool = False) -> tuple[np.ndarray, list[str]]:
     """Read a numeric CSV with a header line; returns (rows, header).
 
     Raises ValueError naming the file, line and column of the first problem:
-    a missing file, no rows, a ragged line, a non-numeric cell, NaN or inf.
+    a missing file, no rows, a ragged line, a non-numeric cell, NaN or inf
+    (NaN and inf cells are kept instead when ``allow_nonfinite``, as for
+    synthetic rows whose failures a validation should count).
     """
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path}: is a folder, not a CSV file")
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
     try:
-        with open(path, newline="", encoding="utf-8") as f:
+        # utf-8-sig: a byte-order mark (Excel's "CSV UTF-8") is not part of the header
+        with open(path, newline="", encoding="utf-8-sig") as f:
             lines = list(csv.reader(f))
     except UnicodeDecodeError:
         raise ValueError(f"{path}: not a text CSV file") from None
+    except csv.Error as err:  # a NUL byte, a cell over the field size limit, ...
+        raise ValueError(f"{path}: not a readable CSV file ({err})") from None
+    except OSError as err:
+        raise ValueError(f"{path}: cannot read the file ({err.strerror})") from None
     lines = [ln for ln in lines if ln and any(c.strip() for c in ln)]
     if not lines:
         raise ValueError(f"{path}: the file is empty")
     header = [c.strip() for c in lines[0]]
+    if all(_is_number(c) for c in header):
+        raise ValueError(f"{path}: line 1 holds numbers, not column names; the file "
+                         "needs a header line")
     body = lines[1:]
     if not body:
         raise ValueError(f"{path}: no data rows below the header")
@@ -99,11 +127,19 @@ def read_csv(path) -> tuple[np.ndarray, list[str]]:
             except ValueError:
                 raise ValueError(f"{path}: line {i + 2}, column {header[j]!r}: "
                                  f"{cell.strip()!r} is not a number") from None
-            if not np.isfinite(value):
+            if not (allow_nonfinite or np.isfinite(value)):
                 raise ValueError(f"{path}: line {i + 2}, column {header[j]!r}: "
                                  f"{cell.strip()} is not a finite number")
             rows[i, j] = value
     return rows, header
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
 
 
 def write_json(path, obj) -> Path:

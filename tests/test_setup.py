@@ -24,10 +24,13 @@ def _pyproject_requirements():
 
 
 def _environment_requirements():
-    reqs = {}
+    reqs, in_deps = {}, False
     for line in (ROOT / "environment.yml").read_text().splitlines():
+        if re.match(r"\S", line):  # a top-level key: channels, dependencies, ...
+            in_deps = line.startswith("dependencies:")
+            continue
         m = re.match(r"\s+-\s+([A-Za-z0-9_.\-]+)\s*(\S*)\s*$", line)
-        if m:
+        if in_deps and m:
             reqs[m.group(1).lower()] = m.group(2)
     return reqs
 
