@@ -18,31 +18,63 @@ from __future__ import annotations
 
 import numbers
 
+import numpy as np
 import torch
 
 from ._checks import as_rows
-from .schedule import NoiseSchedule
+from .schedule import NoiseSchedule, _check_schedule
+
+
+def _step_range_error(bad, T: int) -> ValueError:
+    return ValueError(f"step index t must lie in [0, {T - 1}] (0-based), got {bad}")
+
+
+def _integer_array(t) -> np.ndarray:
+    """``t`` (an array, tensor or sequence) as a numpy array of integers."""
+    if isinstance(t, torch.Tensor):
+        if t.dtype.is_floating_point or t.dtype == torch.bool or t.is_complex():
+            raise ValueError(f"t must hold integer step indices, got dtype {t.dtype}")
+        return t.detach().cpu().numpy()
+    try:
+        steps = np.asarray(t)
+    except (TypeError, ValueError) as err:  # ragged lists and the like
+        raise ValueError(f"t must be an int or a sequence of integer step indices, "
+                         f"could not read it as an array: {err}") from None
+    if steps.dtype.kind not in "iu":  # float, bool, str, object (None, ...), complex
+        shown = repr(t) if steps.ndim == 0 else f"{type(t).__name__} of dtype {steps.dtype}"
+        raise ValueError(f"t must hold integer step indices, got {shown}")
+    return steps
 
 
 def _as_steps(t, n: int, T: int) -> torch.Tensor:
-    """``t`` as an (n,) int64 tensor of step indices in [0, T)."""
-    if isinstance(t, bool):
+    """``t`` as an (n,) int64 tensor of step indices in [0, T).
+
+    The range is checked before any conversion to int64, so that an index too
+    large for int64 (or an unsigned one above 2**63) is reported as it is.
+    """
+    if isinstance(t, (bool, np.bool_)):
         raise ValueError(f"t must be an integer step index, got {t!r}")
     if isinstance(t, numbers.Integral):
-        t = torch.full((n,), int(t), dtype=torch.int64)
-    else:
-        t = torch.as_tensor(t)
-        if t.dtype.is_floating_point or t.dtype == torch.bool or t.is_complex():
-            raise ValueError(f"t must hold integer step indices, got dtype {t.dtype}")
-        if t.ndim == 0:
-            t = t.expand(n)
-        if t.shape != (n,):
-            raise ValueError(f"t must be an int or have shape ({n},), got {tuple(t.shape)}")
-        t = t.to(torch.int64)
-    if n and (t.min() < 0 or t.max() >= T):
-        bad = int(t[(t < 0) | (t >= T)][0])
-        raise ValueError(f"step index t must lie in [0, {T - 1}] (0-based), got {bad}")
-    return t
+        if not 0 <= int(t) < T:
+            raise _step_range_error(int(t), T)
+        return torch.full((n,), int(t), dtype=torch.int64)
+    steps = _integer_array(t)
+    if steps.ndim == 0:
+        steps = np.broadcast_to(steps, (n,))
+    if steps.shape != (n,):
+        raise ValueError(f"t must be an int or have shape ({n},), got {steps.shape}")
+    outside = (steps < 0) | (steps >= T)
+    if outside.any():
+        raise _step_range_error(steps[outside][0], T)
+    return torch.from_numpy(steps.astype(np.int64))
+
+
+def _check_generator(generator) -> None:
+    if generator is not None and not isinstance(generator, torch.Generator):
+        kind = type(generator)  # module too: numpy's Generator is not torch's
+        shown = kind.__qualname__ if kind.__module__ == "builtins" \
+            else f"{kind.__module__}.{kind.__qualname__}"
+        raise ValueError(f"generator must be a torch.Generator or None, got {shown}")
 
 
 def q_sample(x0, t, noise, schedule: NoiseSchedule) -> torch.Tensor:
@@ -51,6 +83,7 @@ def q_sample(x0, t, noise, schedule: NoiseSchedule) -> torch.Tensor:
     x0 and noise have shape (n, d); t is an int or an (n,) int tensor. Returns
     a tensor in x0's floating dtype (float64 when x0 is not a float tensor).
     """
+    _check_schedule(schedule)
     dtype = x0.dtype if isinstance(x0, torch.Tensor) and x0.is_floating_point() \
         else torch.float64
     x0 = as_rows(x0, "x0", dtype=dtype)
@@ -60,11 +93,15 @@ def q_sample(x0, t, noise, schedule: NoiseSchedule) -> torch.Tensor:
                          f"got {tuple(noise.shape)}")
     t = _as_steps(t, x0.shape[0], schedule.T)
     abar = schedule.alpha_bars[t].to(dtype).unsqueeze(1)
-    return abar.sqrt() * x0 + (1.0 - abar).sqrt() * noise
+    out = abar.sqrt() * x0 + (1.0 - abar).sqrt() * noise
+    if not torch.isfinite(out).all():
+        raise ValueError(f"q_sample overflowed {dtype}: x0 or noise too large for it")
+    return out
 
 
 def forward_step(x, t: int, noise, schedule: NoiseSchedule) -> torch.Tensor:
     """One step of the recursion (eq. 2): from the state before step t to after it."""
+    _check_schedule(schedule)
     t = int(_as_steps(t, 1, schedule.T)[0])
     a, b = schedule.alphas[t].item(), schedule.betas[t].item()
     return a ** 0.5 * x + b ** 0.5 * noise
@@ -79,6 +116,8 @@ def forward_steps(x0, num_steps: int, schedule: NoiseSchedule, generator=None,
     ``q_sample(x0, num_steps - 1, ...)``), or with ``return_all`` the stack of
     every state, shape (num_steps + 1, n, d), starting at x0.
     """
+    _check_schedule(schedule)
+    _check_generator(generator)
     x = as_rows(x0, "x0")
     if isinstance(num_steps, bool) or not isinstance(num_steps, numbers.Integral) \
             or not 0 <= num_steps <= schedule.T:
@@ -103,6 +142,8 @@ def chain_moments(x0, num_steps: int, schedule: NoiseSchedule, generator=None):
     products rather than a matrix product, which keeps each step on one
     thread for the sizes the notebooks use.
     """
+    _check_schedule(schedule)
+    _check_generator(generator)
     x = as_rows(x0, "x0")
     n, d = x.shape
     if n < 2:

@@ -23,6 +23,7 @@ name           law of one row (defaults)                     dependence
 from __future__ import annotations
 
 import inspect
+import numbers
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -39,6 +40,41 @@ def _rng(seed) -> np.random.Generator:
         raise ValueError(f"seed must be a non-negative integer or a numpy Generator, "
                          f"got {seed!r}")
     return np.random.default_rng(int(seed))
+
+
+def _number(value, name: str) -> float:
+    """A scalar parameter as a float; bools, strings, None, complex... are refused."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a real number, got {value!r}")
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond float64
+        raise ValueError(f"{name} is too large for float64, got {value!r}") from None
+
+
+def _real_array(value, name: str) -> np.ndarray:
+    """An array parameter as a new float64 array of real numbers."""
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as err:  # ragged lists and the like
+        raise ValueError(f"{name} could not be read as an array: {err}") from None
+    if arr.dtype.kind not in "iuf":  # bool, complex, str, object (None, ...)
+        raise ValueError(f"{name} must hold real numbers, got {value!r}")
+    return arr.astype(np.float64)
+
+
+def _finite_moments(params: str, compute):
+    """``compute()`` -> (mean, cov), refused when they overflow float64, naming
+    ``params``, the parameters whose size is to blame."""
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean, cov = compute()
+    except OverflowError:  # Python float arithmetic raises rather than giving inf
+        mean = cov = None
+    if mean is None or not (np.isfinite(mean).all() and np.isfinite(cov).all()):
+        raise ValueError(f"{params} too large: the mean or covariance of a row "
+                         f"overflows float64")
+    return mean, cov
 
 
 class MixtureMarginal:
@@ -97,12 +133,22 @@ class Law:
     def sample(self, n: int, seed=0) -> np.ndarray:
         """``n`` rows of this law as a float64 array of shape (n, dim)."""
         n = positive_int(n, "n")
-        rows = np.asarray(self.draw(_rng(seed), n), dtype=np.float64)
+        rng = _rng(seed)
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                rows = np.asarray(self.draw(rng, n), dtype=np.float64)
+        except OverflowError as err:
+            raise ValueError(f"law {self.name!r} with params {self.params} could not "
+                             f"be drawn in float64: {err}") from None
         if rows.ndim == 1:
             rows = rows[:, None]
         if rows.shape != (n, self.dim):
             raise ValueError(f"the row function of {self.name!r} returned shape "
                              f"{rows.shape}, expected {(n, self.dim)}")
+        if not np.isfinite(rows).all():
+            raise ValueError(f"law {self.name!r} with params {self.params} drew rows "
+                             f"with NaN or inf: parameters too large for float64, or "
+                             f"a row function undefined there")
         return rows
 
     def column_names(self) -> list[str]:
@@ -132,16 +178,18 @@ class Law:
 
 def linear(slope: float = 2.0) -> Law:
     """The origin's default: x ~ N(0, 1), row [x, slope * x]."""
-    slope = float(slope)
+    slope = _number(slope, "slope")
     if not np.isfinite(slope) or slope == 0:
         raise ValueError(f"slope must be a finite non-zero number, got {slope!r}")
+    mean, cov = _finite_moments(f"slope={slope!r}",
+                                lambda: (np.zeros(2), _line_cov(1.0, slope)))
     return Law(
         name="linear", dim=2, params={"slope": slope},
         description=f"x ~ N(0, 1); row = [x, {slope:g} x]",
         draw=lambda rng, n: np.column_stack(_line(rng.standard_normal(n), slope)),
         marginals=(stats.norm(0, 1), stats.norm(0, abs(slope))),
         relation={"kind": "linear", "x": 0, "y": 1, "slope": slope, "intercept": 0.0},
-        mean=np.zeros(2), cov=_line_cov(1.0, slope),
+        mean=mean, cov=cov,
         cond_mean=lambda x, given, target: _line_inverse(x, slope, given),
     )
 
@@ -162,11 +210,17 @@ def _line_inverse(x, slope, given):
 
 def uniform(low: float = 0.0, high: float = 1.0, slope: float = 2.0) -> Law:
     """The origin's row function over a uniform base: u ~ U(low, high), [u, slope u]."""
-    low, high, slope = float(low), float(high), float(slope)
+    low, high = _number(low, "low"), _number(high, "high")
+    slope = _number(slope, "slope")
     if not (np.isfinite(low) and np.isfinite(high) and low < high):
         raise ValueError(f"need finite low < high, got low={low!r}, high={high!r}")
     if not np.isfinite(slope) or slope <= 0:
         raise ValueError(f"slope must be a finite positive number, got {slope!r}")
+    # U(low, high) has mean (low + high) / 2 and variance (high - low)^2 / 12.
+    mean, cov = _finite_moments(
+        f"low={low!r}, high={high!r}, slope={slope!r}",
+        lambda: (np.array([1.0, slope]) * (low + high) / 2,
+                 _line_cov((high - low) ** 2 / 12, slope)))
     return Law(
         name="uniform", dim=2, params={"low": low, "high": high, "slope": slope},
         description=f"u ~ U({low:g}, {high:g}); row = [u, {slope:g} u]",
@@ -175,19 +229,19 @@ def uniform(low: float = 0.0, high: float = 1.0, slope: float = 2.0) -> Law:
                    stats.uniform(slope * low, slope * (high - low))),
         support=((low, high), (slope * low, slope * high)),
         relation={"kind": "linear", "x": 0, "y": 1, "slope": slope, "intercept": 0.0},
-        # U(low, high) has mean (low + high) / 2 and variance (high - low)^2 / 12.
-        mean=np.array([1.0, slope]) * (low + high) / 2,
-        cov=_line_cov((high - low) ** 2 / 12, slope),
+        mean=mean, cov=cov,
         cond_mean=lambda x, given, target: _line_inverse(x, slope, given),
     )
 
 
 def gaussian(mean=(0.0, 0.0), cov=((1.0, 0.8), (0.8, 1.0))) -> Law:
     """A multivariate normal with the given mean and (positive definite) covariance."""
-    mean = np.asarray(mean, float)
-    cov = np.asarray(cov, float)
+    mean, cov = _real_array(mean, "mean"), _real_array(cov, "cov")
     d = mean.size
-    if mean.ndim != 1 or cov.shape != (d, d):
+    if mean.ndim != 1 or d == 0:
+        raise ValueError(f"mean must be 1-D with at least one entry, "
+                         f"got shape {mean.shape}")
+    if cov.shape != (d, d):
         raise ValueError(f"cov must be {d} x {d} to match mean, got shape {cov.shape}")
     if not (np.isfinite(mean).all() and np.isfinite(cov).all()):
         raise ValueError("mean and cov must be finite")
@@ -235,15 +289,17 @@ def ar1(d: int = 8, phi: float = 0.8, sigma: float | None = None) -> Law:
     d = positive_int(d, "d")
     if d < 2:
         raise ValueError(f"ar1 rows need length d >= 2, got {d}")
-    phi = float(phi)
+    phi = _number(phi, "phi")
     if not -1 < phi < 1:
         raise ValueError(f"phi must lie strictly inside (-1, 1) for a stationary AR(1), "
                          f"got {phi!r}")
-    sigma = float(np.sqrt(1 - phi ** 2)) if sigma is None else float(sigma)
+    sigma = float(np.sqrt(1 - phi ** 2)) if sigma is None else _number(sigma, "sigma")
     if not np.isfinite(sigma) or sigma <= 0:
         raise ValueError(f"sigma must be a finite positive number, got {sigma!r}")
     sd = sigma / np.sqrt(1 - phi ** 2)
     lags = np.abs(np.subtract.outer(np.arange(d), np.arange(d)))
+    mean, cov = _finite_moments(f"sigma={sigma!r} (with phi={phi!r})",
+                                lambda: (np.zeros(d), sd ** 2 * phi ** lags))
 
     def draw(rng, n):
         e = rng.standard_normal((n, d))
@@ -258,7 +314,7 @@ def ar1(d: int = 8, phi: float = 0.8, sigma: float | None = None) -> Law:
         description=f"x_1 ~ N(0, {sd ** 2:.4g}); x_k = {phi:g} x_(k-1) + {sigma:.4g} e_k, "
                     f"k = 2..{d}",
         draw=draw, marginals=tuple(stats.norm(0, sd) for _ in range(d)),
-        mean=np.zeros(d), cov=sd ** 2 * phi ** lags,
+        mean=mean, cov=cov,
         # Stationary, zero mean, equal variances: E[x_j | x_i] = phi^|j - i| x_i.
         cond_mean=lambda x, i, j: phi ** abs(j - i) * x,
     )
@@ -266,16 +322,18 @@ def ar1(d: int = 8, phi: float = 0.8, sigma: float | None = None) -> Law:
 
 def mixture(weights=(0.5, 0.5), means=((-2.0, -2.0), (2.0, 2.0)), sd: float = 0.5) -> Law:
     """A 2-D Gaussian mixture with isotropic components of standard deviation sd."""
-    w = np.asarray(weights, float)
-    m = np.asarray(means, float)
+    w, m = _real_array(weights, "weights"), _real_array(means, "means")
     if w.ndim != 1 or m.shape != (w.size, 2):
         raise ValueError(f"means must have shape ({w.size}, 2) to match weights, "
                          f"got {m.shape}")
     if not (np.isfinite(w).all() and (w > 0).all() and abs(w.sum() - 1) < 1e-9):
         raise ValueError(f"weights must be positive and sum to 1, got {w.tolist()}")
-    sd = float(sd)
+    if not np.isfinite(m).all():
+        raise ValueError(f"means must be finite, got {m.tolist()}")
+    sd = _number(sd, "sd")
     if not np.isfinite(sd) or sd <= 0:
         raise ValueError(f"sd must be a finite positive number, got {sd!r}")
+    mean, cov = _finite_moments("means or sd", lambda: (w @ m, _mixture_cov(w, m, sd)))
 
     def draw(rng, n):
         comp = rng.choice(w.size, size=n, p=w)
@@ -287,7 +345,7 @@ def mixture(weights=(0.5, 0.5), means=((-2.0, -2.0), (2.0, 2.0)), sd: float = 0.
         params={"weights": w.tolist(), "means": m.tolist(), "sd": sd},
         description=parts, draw=draw,
         marginals=tuple(MixtureMarginal(w, m[:, i], np.full(w.size, sd)) for i in range(2)),
-        mean=w @ m, cov=_mixture_cov(w, m, sd),
+        mean=mean, cov=cov,
         cond_mean=lambda x, i, j: _mixture_posterior(x, w, m[:, i], sd) @ m[:, j],
     )
 

@@ -20,16 +20,21 @@ Nothing is clamped: the predicted x_0 is never cut to [-1, 1].
 
 from __future__ import annotations
 
+import numbers
+
+import numpy as np
 import torch
 
-from ._checks import choice, positive_int
-from .schedule import NoiseSchedule
+from ._checks import as_rows, choice, positive_int
+from .forward import _check_generator
+from .schedule import NoiseSchedule, _check_schedule
 
 VARIANCES = ("beta", "posterior")
 
 
 def step_sigmas(schedule: NoiseSchedule, variance: str = "beta") -> torch.Tensor:
     """sigma_t for every step index t (float64); sigma_0 is 0 by construction."""
+    _check_schedule(schedule)
     choice(variance, VARIANCES, "variance")
     var = schedule.betas.clone() if variance == "beta" else schedule.posterior_variance()
     var[0] = 0.0
@@ -56,9 +61,33 @@ def _call_model(eps_model, x, t: int, dtype):
         shape = tuple(eps.shape) if isinstance(eps, torch.Tensor) else type(eps).__name__
         raise ValueError(f"eps_model must return a tensor of shape {tuple(x.shape)}, "
                          f"got {shape} at step {t}")
+    if not eps.is_floating_point():  # complex would lose its imaginary part, bool/int
+        raise ValueError(f"eps_model must return a real floating-point tensor, "
+                         f"got dtype {eps.dtype} at step {t}")
     if not torch.isfinite(eps).all():
         raise ValueError(f"eps_model returned NaN or inf at step {t}")
     return eps.to(dtype)
+
+
+def _record_steps(record_steps, T: int) -> set:
+    """The numbers of noising steps k in [0, T] whose states are kept."""
+    try:
+        entries = list(record_steps.tolist() if isinstance(record_steps, torch.Tensor)
+                       else record_steps)
+    except TypeError:
+        raise ValueError(f"record_steps must be a sequence of integers in [0, {T}], "
+                         f"got {record_steps!r}") from None
+    for k in entries:
+        if isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Integral) \
+                or not 0 <= k <= T:
+            raise ValueError(f"record_steps must hold integers in [0, {T}], got {k!r}")
+    return {int(k) for k in entries}
+
+
+def _check_chain(x, t: int, dtype) -> None:
+    if not torch.isfinite(x).all():
+        raise ValueError(f"the reverse chain overflowed {dtype} at step {t}: "
+                         f"eps_model outputs too large")
 
 
 @torch.no_grad()
@@ -76,13 +105,14 @@ def ddpm_sample(eps_model, schedule: NoiseSchedule, n: int, dim: int, generator=
     """
     n, dim = positive_int(n, "n"), positive_int(dim, "dim")
     sigmas = step_sigmas(schedule, variance)
+    _check_generator(generator)
+    record_steps = _record_steps(record_steps, schedule.T)
     if x_T is None:
         x = torch.randn((n, dim), generator=generator, dtype=torch.float64).to(dtype)
     else:
-        x = torch.as_tensor(x_T, dtype=dtype)
+        x = as_rows(x_T, "x_T", dtype=dtype)
         if x.shape != (n, dim):
             raise ValueError(f"x_T must have shape {(n, dim)}, got {tuple(x.shape)}")
-    record_steps = set(int(s) for s in record_steps)
     trajectory = {schedule.T: x.clone()} if schedule.T in record_steps else {}
     steps = range(schedule.T - 1, -1, -1)
     if progress:
@@ -96,6 +126,7 @@ def ddpm_sample(eps_model, schedule: NoiseSchedule, n: int, dim: int, generator=
             x = mean + sigmas[t].item() * z
         else:
             x = mean
+        _check_chain(x, t, dtype)
         if t in record_steps:
             trajectory[t] = x.clone()
     return (x, trajectory) if record_steps else x

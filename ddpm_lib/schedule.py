@@ -24,6 +24,7 @@ import math
 import numbers
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 
@@ -39,6 +40,40 @@ def _is_real(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
+def _betas_tensor(betas) -> torch.Tensor:
+    """``betas`` as a new float64 tensor; only real numbers (or bools) are read."""
+    if isinstance(betas, torch.Tensor):
+        if betas.is_complex():
+            raise ValueError(f"betas must be a 1-D sequence of real numbers, "
+                             f"got dtype {betas.dtype}")
+        return betas.detach().to(torch.float64).clone()
+    try:
+        values = np.asarray(betas)
+    except (TypeError, ValueError) as err:  # ragged lists and the like
+        raise ValueError(f"betas must be a 1-D sequence of real numbers, "
+                         f"could not read it as an array: {err}") from None
+    if values.dtype.kind not in "biuf":  # str, object (None, dict, ...), complex
+        raise ValueError(f"betas must be a 1-D sequence of real numbers, got "
+                         f"{type(betas).__name__} of dtype {values.dtype}")
+    return torch.from_numpy(np.array(values, dtype=np.float64, order="C"))
+
+
+def _first(mask: torch.Tensor) -> int:
+    return int(mask.nonzero()[0])
+
+
+def _check_no_underflow(alpha_bars: torch.Tensor) -> None:
+    """alpha_bars must stay > 0 and strictly decrease: a product that underflows
+    (a long or steep schedule) would leave 0 / 0 in snr, predict_x0, ..."""
+    stuck = alpha_bars <= 0
+    stuck[1:] |= alpha_bars[1:] >= alpha_bars[:-1]
+    if stuck.any():
+        k = _first(stuck)
+        raise ValueError(f"alpha_bars underflows float64 at step {k} (value "
+                         f"{alpha_bars[k].item():.3g}): the schedule has too many or "
+                         f"too large betas; use fewer steps or smaller betas")
+
+
 @dataclass(frozen=True, eq=False)
 class NoiseSchedule:
     """A validated variance schedule; build it with :meth:`linear`,
@@ -48,7 +83,7 @@ class NoiseSchedule:
     name: str = "custom"
 
     def __post_init__(self):
-        betas = torch.as_tensor(self.betas, dtype=torch.float64).detach().clone()
+        betas = _betas_tensor(self.betas)
         if betas.ndim != 1 or betas.numel() == 0:
             raise ValueError(
                 f"betas must be a non-empty 1-D sequence, got shape {tuple(betas.shape)}"
@@ -58,10 +93,16 @@ class NoiseSchedule:
         if not ((betas > 0) & (betas < 1)).all():
             bad = betas[(betas <= 0) | (betas >= 1)][0].item()
             raise ValueError(f"every beta must lie strictly inside (0, 1), found {bad!r}")
-        object.__setattr__(self, "betas", betas)
         alphas = 1.0 - betas
+        if (alphas >= 1).any():
+            k = _first(alphas >= 1)
+            raise ValueError(f"beta {betas[k].item()!r} at step {k} is too small: "
+                             f"1 - beta rounds to 1 in float64")
+        alpha_bars = torch.cumprod(alphas, dim=0)
+        _check_no_underflow(alpha_bars)
+        object.__setattr__(self, "betas", betas)
         object.__setattr__(self, "alphas", alphas)
-        object.__setattr__(self, "alpha_bars", torch.cumprod(alphas, dim=0))
+        object.__setattr__(self, "alpha_bars", alpha_bars)
 
     @property
     def T(self) -> int:
@@ -69,7 +110,7 @@ class NoiseSchedule:
 
     @classmethod
     def from_betas(cls, betas, name: str = "custom") -> "NoiseSchedule":
-        return cls(torch.as_tensor(betas, dtype=torch.float64), name=name)
+        return cls(betas, name=name)
 
     @classmethod
     def linear(cls, T: int = 1000, beta_start: float = 1e-4, beta_end: float = 0.02):
@@ -100,6 +141,9 @@ class NoiseSchedule:
             raise ValueError(f"s must be a finite number >= 0, got {s!r}")
         if not _is_real(max_beta) or not 0.0 < max_beta < 1.0:
             raise ValueError(f"max_beta must lie strictly inside (0, 1), got {max_beta!r}")
+        if 1.0 - max_beta == 1.0:
+            raise ValueError(f"max_beta {max_beta!r} is too small: 1 - max_beta rounds "
+                             f"to 1 in float64")
         u = torch.arange(T + 1, dtype=torch.float64) / T
         f = torch.cos((u + s) / (1 + s) * math.pi / 2) ** 2
         abar = f / f[0]
@@ -134,3 +178,10 @@ class NoiseSchedule:
             f"NoiseSchedule(name={self.name!r}, T={self.T}, "
             f"beta[0]={self.betas[0].item():.4g}, beta[T-1]={self.betas[-1].item():.4g})"
         )
+
+
+def _check_schedule(schedule) -> NoiseSchedule:
+    """Refuse anything but a NoiseSchedule where one is expected."""
+    if not isinstance(schedule, NoiseSchedule):
+        raise ValueError(f"schedule must be a NoiseSchedule, got {type(schedule).__name__}")
+    return schedule

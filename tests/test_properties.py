@@ -6,9 +6,9 @@ crash with another exception, or hand back NaN/inf silently: for valid finite
 input the output is finite. A few valid-input properties (the closed form at
 zero noise, the shape of alpha-bar) sit beside them.
 
-Known defects in modules owned by other developers are pinned down at the
-end of the file as ``xfail(strict=True)`` tests whose reason says the fix;
-each turns into an XPASS failure, to be unmarked, once the fix lands.
+The last section pins down inputs that once escaped as TypeError,
+OverflowError or silent NaN/inf from the schedule, the forward process, the
+sampler and the known laws.
 
 Settings are modest (50 examples, no deadline, derandomized, no example
 database) so that the file is repeatable and quick on 2 shared cores.
@@ -867,16 +867,8 @@ def test_write_csv_refuses_headers_that_would_break_the_file(tmp_path, header, w
     assert list(tmp_path.iterdir()) == []
 
 
-# --- known defects in other developers' modules (strict xfail: fix, then unmark) ---
+# --- schedule, forward, sampling, samples: inputs that once slipped through ---
 
-def _xfail(reason):
-    return pytest.mark.xfail(strict=True, reason=reason)
-
-
-@_xfail("schedule.py: from_betas/__post_init__ pass betas straight to torch.as_tensor, "
-        "which raises TypeError for str/None/object/dict. Fix: wrap the conversion in "
-        "try/except (TypeError, ValueError, RuntimeError) and raise ValueError('betas must "
-        "be a 1-D sequence of real numbers, got ...').")
 @pytest.mark.parametrize("betas", ["abc", None, np.array([0.1, None]), {"a": 0.1},
                                    [[0.1], [0.1, 0.2]]])
 def test_from_betas_non_numeric_is_a_value_error(betas):
@@ -884,20 +876,12 @@ def test_from_betas_non_numeric_is_a_value_error(betas):
         NoiseSchedule.from_betas(betas)
 
 
-@_xfail("schedule.py: complex betas are cast to float64, dropping the imaginary part "
-        "with only a UserWarning. Fix: before casting, refuse complex input "
-        "(np.iscomplexobj(betas) or a complex tensor) with ValueError('betas must be real').")
 @pytest.mark.filterwarnings("ignore:Casting complex values")
 def test_from_betas_refuses_complex():
     with pytest.raises(ValueError, match="real"):
         NoiseSchedule.from_betas(np.array([0.1 + 1j, 0.2]))
 
 
-@_xfail("schedule.py: a beta below ~1.1e-16 passes the (0, 1) check but 1 - beta rounds "
-        "to 1.0, so alpha_bars[0] == 1, posterior_variance() is NaN (0/0) and the reverse "
-        "step divides by zero (ZeroDivisionError in ddpm_sample). Same via "
-        "cosine(max_beta=1e-300). Fix: in __post_init__ raise ValueError when "
-        "(alphas >= 1).any(): 'beta ... too small: 1 - beta rounds to 1 in float64'.")
 @pytest.mark.parametrize("build", [lambda: NoiseSchedule.from_betas([1e-20, 0.5]),
                                    lambda: NoiseSchedule.cosine(10, max_beta=1e-300)])
 def test_betas_too_small_for_float64_are_refused(build):
@@ -905,11 +889,6 @@ def test_betas_too_small_for_float64_are_refused(build):
         build()
 
 
-@_xfail("schedule.py: the product alpha_bars underflows to exactly 0 for long or steep "
-        "schedules (linear(1000, 0.5, 0.9); from_betas([0.99] * 200)), so alpha_bars is "
-        "neither > 0 nor strictly decreasing, snr() is 0 and predict_x0 divides by 0. "
-        "Fix: in __post_init__ raise ValueError('alpha_bars underflows to 0 at step k ...') "
-        "unless (alpha_bars > 0).all() and (alpha_bars[1:] < alpha_bars[:-1]).all().")
 @pytest.mark.parametrize("build", [lambda: NoiseSchedule.linear(1000, 0.5, 0.9),
                                    lambda: NoiseSchedule.from_betas([0.99] * 200)])
 def test_alpha_bars_that_underflow_are_refused(build):
@@ -917,22 +896,12 @@ def test_alpha_bars_that_underflow_are_refused(build):
         build()
 
 
-@_xfail("forward.py _as_steps: t of type str/None/object reaches torch.as_tensor "
-        "(TypeError/RuntimeError), and a Python int beyond int64 reaches torch.full "
-        "(OverflowError). Fix: range-check Integral t against [0, T) before torch.full, "
-        "and wrap torch.as_tensor(t) in try/except (TypeError, RuntimeError, ValueError, "
-        "OverflowError) raising ValueError('t must be an int or an (n,) tensor of integer "
-        "step indices, got <type>').")
 @pytest.mark.parametrize("t", ["3", None, object(), 2**70, -2**70, [1, "a", 3]])
 def test_q_sample_odd_step_types_are_value_errors(t):
     with pytest.raises(ValueError, match=r"\bt\b"):
         q_sample(np.zeros((3, 2)), t, np.zeros((3, 2)), SCHED)
 
 
-@_xfail("forward.py q_sample: finite x0 and noise can overflow the dtype "
-        "(float16 60000 at t=300, float64 1.5e308 at t=500 of linear(1000)) and inf is "
-        "returned silently. Fix: after computing, raise ValueError('q_sample overflowed "
-        "<dtype>: x0 or noise too large') when not torch.isfinite(out).all().")
 @pytest.mark.parametrize("x, t", [(torch.full((2, 2), 60000.0, dtype=torch.float16), 300),
                                   (torch.full((2, 2), 1.5e308, dtype=torch.float64), 500)])
 def test_q_sample_overflow_is_reported(x, t):
@@ -940,10 +909,6 @@ def test_q_sample_overflow_is_reported(x, t):
         q_sample(x, t, x.clone(), NoiseSchedule.linear(1000))
 
 
-@_xfail("sampling.py _call_model: an eps_model returning a complex (or bool) tensor of the "
-        "right shape is accepted; .to(dtype) drops the imaginary part with only a "
-        "warning. Fix: in _call_model raise ValueError('eps_model must return a real "
-        "floating-point tensor, got dtype ...') unless eps.is_floating_point().")
 @pytest.mark.filterwarnings("ignore:Casting complex values")
 @pytest.mark.parametrize("dtype", [torch.complex64, torch.bool])
 def test_ddpm_sample_refuses_eps_of_non_real_dtype(dtype):
@@ -951,9 +916,6 @@ def test_ddpm_sample_refuses_eps_of_non_real_dtype(dtype):
         ddpm_sample(lambda x, t: torch.zeros(x.shape, dtype=dtype), SCHED, 3, 2)
 
 
-@_xfail("sampling.py ddpm_sample: x_T is not checked (NaN/inf give NaN samples "
-        "silently; a string raises TypeError; complex is cast). Fix: "
-        "x = as_rows(x_T, 'x_T', dtype=dtype) before the shape check.")
 @pytest.mark.parametrize("x_T", [torch.full((3, 2), float("nan")), "ab",
                                  torch.zeros(3, 2, dtype=torch.complex64)])
 def test_ddpm_sample_refuses_bad_x_T(x_T):
@@ -961,31 +923,17 @@ def test_ddpm_sample_refuses_bad_x_T(x_T):
         ddpm_sample(zero_eps, SCHED, 3, 2, x_T=x_T)
 
 
-@_xfail("sampling.py ddpm_sample: finite but huge eps outputs overflow the float32 chain "
-        "in the last steps and inf samples are returned silently (the model's check only "
-        "runs before each step). Fix: after the loop raise ValueError('the reverse chain "
-        "overflowed: eps_model outputs too large') unless torch.isfinite(x).all().")
 def test_ddpm_sample_overflowing_chain_is_reported():
     with pytest.raises(ValueError, match="overflow"):
         ddpm_sample(lambda x, t: torch.full_like(x, 3e38), NoiseSchedule.linear(1000), 3, 2)
 
 
-@_xfail("sampling.py ddpm_sample: record_steps entries go through int(): 'a' raises "
-        "\"invalid literal for int()\" (does not name record_steps) and steps outside "
-        "[0, T] are silently ignored. Fix: refuse non-integers and values outside [0, T] "
-        "with ValueError('record_steps must hold integers in [0, T], got ...').")
 @pytest.mark.parametrize("steps", [["a"], [SCHED.T + 5], [-1], [1.5]])
 def test_ddpm_sample_refuses_bad_record_steps(steps):
     with pytest.raises(ValueError, match="record_steps"):
         ddpm_sample(zero_eps, SCHED, 3, 2, record_steps=steps)
 
 
-@_xfail("samples.py: scalar parameters go through float(): None/complex/list raise "
-        "TypeError and 'abc' raises \"could not convert string to float\" without the "
-        "parameter's name. Fix: a helper _number(value, name) that raises ValueError("
-        "f'{name} must be a real number, got {value!r}') for bool or non-numbers.Real, used "
-        "for slope, low, high, phi, sigma, sd; np.asarray(..., float) of mean, cov, "
-        "weights, means wrapped likewise.")
 @pytest.mark.parametrize("name, param, value", [
     *[(name, param, value) for name, param in [("linear", "slope"), ("uniform", "low"),
                                                ("ar1", "phi"), ("mixture", "sd")]
@@ -998,13 +946,6 @@ def test_make_samples_names_non_numeric_parameters(name, param, value):
         make_samples(name, 5, **{param: value})
 
 
-@_xfail("samples.py: huge but finite parameters overflow: linear(slope=1e308) and a "
-        "mixture with means 1e308 raise OverflowError from Python float arithmetic, "
-        "uniform(-1e308, 1e308) raises numpy's OverflowError, and ar1(sigma=1e308) returns "
-        "inf/NaN rows (a RuntimeWarning, an error under pytest). Fix: Law.sample raises "
-        "ValueError naming the law and params when rows are not all finite, and each "
-        "builder computes its moments as numpy float64 under np.errstate(over='ignore') "
-        "and refuses non-finite ones naming the parameter.")
 @pytest.mark.parametrize("name, params", [
     ("linear", {"slope": 1e308}), ("uniform", {"low": -1e308, "high": 1e308}),
     ("ar1", {"sigma": 1e308}),
@@ -1014,20 +955,44 @@ def test_make_samples_refuses_parameters_that_overflow(name, params):
         make_samples(name, 100, **params)
 
 
-@_xfail("samples.py gaussian(): an empty mean with a 0 x 0 cov passes the shape checks and "
-        "fails in np.linalg.eigvalsh(cov).min() with numpy's 'zero-size array to reduction "
-        "operation minimum'. Fix: refuse d == 0 with ValueError('mean must have at least "
-        "one entry').")
 def test_make_samples_refuses_empty_gaussian():
     with pytest.raises(ValueError, match="mean"):
         make_samples("gaussian", 5, mean=[], cov=np.zeros((0, 0)))
 
 
-@_xfail("samples.py mixture(): means are never checked for finiteness: NaN means give NaN "
-        "rows silently, inf means give inf/NaN rows (a RuntimeWarning, an error under "
-        "pytest). Fix: refuse with ValueError('means must be finite') unless "
-        "np.isfinite(m).all(), beside the weights check.")
 @pytest.mark.parametrize("value", [float("nan"), float("inf")])
 def test_make_samples_refuses_nonfinite_mixture_means(value):
     with pytest.raises(ValueError, match="means"):
         make_samples("mixture", 5, means=[[value, -2.0], [2.0, 2.0]])
+
+
+@pytest.mark.parametrize("generator", [0, np.random.default_rng(0), "seed"])
+@pytest.mark.parametrize("call", [
+    lambda g: forward_steps(np.zeros((2, 2)), 1, SCHED, generator=g),
+    lambda g: ddpm_sample(zero_eps, SCHED, 3, 2, generator=g),
+], ids=["forward_steps", "ddpm_sample"])
+def test_a_generator_that_is_not_torchs_is_refused(call, generator):
+    with pytest.raises(ValueError, match="generator must be a torch.Generator"):
+        call(generator)
+
+
+@pytest.mark.parametrize("schedule", [None, "linear", SCHED.betas, {"betas": [0.1]}])
+def test_a_schedule_that_is_not_a_noise_schedule_is_refused(schedule):
+    x = np.zeros((3, 2))
+    for call in (lambda: q_sample(x, 0, x, schedule), lambda: forward_steps(x, 1, schedule),
+                 lambda: ddpm_sample(zero_eps, schedule, 3, 2)):
+        with pytest.raises(ValueError, match="schedule must be a NoiseSchedule"):
+            call()
+
+
+@pytest.mark.parametrize("t", [np.uint64(2**63), np.full(3, 2**63, dtype=np.uint64),
+                               torch.full((3,), 2**63, dtype=torch.uint64)],
+                         ids=["numpy_scalar", "numpy_array", "torch_tensor"])
+def test_q_sample_reports_unsigned_steps_as_they_are(t):
+    with pytest.raises(ValueError, match=rf"t must lie in \[0, 9\] \(0-based\), got {2**63}$"):
+        q_sample(np.zeros((3, 2)), t, np.zeros((3, 2)), SCHED)
+
+
+def test_make_samples_refuses_a_bool_slope():
+    with pytest.raises(ValueError, match="slope must be a real number"):
+        make_samples("linear", 5, slope=True)
