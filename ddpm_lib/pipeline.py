@@ -212,7 +212,7 @@ def write_run_figures(result: RunResult, folder: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     from .plotting import savefig
-    from .validation import save_validation_figures
+    from .validation_figures import save_validation_figures
 
     hist = result.checkpoint.config["history"]
     fig, ax = plt.subplots()
