@@ -74,8 +74,11 @@ def all_units() -> dict[str, Unit]:
                                     training=TrainConfig(max_iterations=passes))))
     # Half the 202 quarters are kept out of training: they are the real side
     # of the validation (holdout and floor pool), which needs at least 40 rows.
+    # 101 training rows make one gradient step per pass: the step budget of
+    # the default run needs 8,400 passes.
     units.append(Unit("macro", "macrodata",
-                      RunConfig(n=202, training=TrainConfig(holdout_fraction=0.5)),
+                      RunConfig(n=202, training=TrainConfig(holdout_fraction=0.5,
+                                                            max_iterations=STEP_BUDGET)),
                       data="macro"))
     return {u.key: u for u in units}
 
@@ -91,8 +94,39 @@ def macro_rows() -> tuple[np.ndarray, list[str]]:
     return 100 * np.diff(levels, axis=0), [f"{c}_growth" for c in MACRO_COLUMNS]
 
 
-def run_unit(unit: Unit) -> dict:
-    """Train, sample and validate one unit; returns its JSON-ready result."""
+def _train_and_sample(unit: Unit, rows, schedule, n_fake: int, cache) -> dict:
+    """Train and sample, or reuse the cached result of exactly that (the cache
+    lets the battery be re-run without retraining; it is not committed)."""
+    path = Path(cache) / f"{unit.key}.npz" if cache is not None else None
+    if path is not None and path.exists():
+        with np.load(path, allow_pickle=False) as z:
+            stored = {k: z[k] for k in z.files}
+        if str(stored["config"]) == json.dumps(unit.config.to_dict()):
+            return {"fake": stored["fake"], "train_index": stored["train_index"],
+                    "holdout_index": stored["holdout_index"],
+                    "training": json.loads(str(stored["training"]))}
+    cfg = unit.config
+    result = train(rows, schedule, cfg.training)
+    fake = sample_rows(result, result.scaler, schedule, n_fake, seed=cfg.seed + 1,
+                       variance=cfg.variance)
+    out = {"fake": fake, "train_index": result.train_index,
+           "holdout_index": result.holdout_index,
+           "training": {**result.summary(),
+                        "heldout_mse_ema": result.history["heldout_mse_ema"]}}
+    if path is not None:
+        with io.atomic_write(path, "wb") as f:
+            np.savez(f, config=json.dumps(cfg.to_dict()),
+                     training=json.dumps(out["training"]), fake=fake,
+                     train_index=out["train_index"], holdout_index=out["holdout_index"])
+    return out
+
+
+def run_unit(unit: Unit, cache=None) -> dict:
+    """Train, sample and validate one unit; returns its JSON-ready result.
+
+    With ``cache`` (a folder), the trained model's synthetic rows are kept
+    there and reused, so only the validation runs again.
+    """
     from .validation import validate
 
     cfg = unit.config
@@ -104,14 +138,12 @@ def run_unit(unit: Unit) -> dict:
         law = get_law(cfg.structure)
         rows, columns = law.sample(cfg.n, cfg.seed), law.column_names()
         structure, n_eval = cfg.structure, N_EVAL
-    result = train(rows, schedule, cfg.training)
-    train_rows = rows[result.train_index]
-    n_fake = n_eval or len(rows)
-    fake = sample_rows(result, result.scaler, schedule, n_fake, seed=cfg.seed + 1,
-                       variance=cfg.variance)
+    trained = _train_and_sample(unit, rows, schedule, n_eval or len(rows), cache)
+    fake, summary = trained["fake"], trained["training"]
+    train_rows = rows[trained["train_index"]]
     if unit.data == "macro":
         # Unknown law: the rows the network never trained on are the real side.
-        real = rows[result.holdout_index]
+        real = rows[trained["holdout_index"]]
         report = validate(real, fake, structure=None, train=train_rows, seed=cfg.seed,
                           n_eval=len(real) // 2)
     else:
@@ -121,7 +153,7 @@ def run_unit(unit: Unit) -> dict:
         "data": unit.data,
         "columns": columns,
         "config": cfg.to_dict(),
-        "training": {**result.summary(), "heldout_mse_ema": result.history["heldout_mse_ema"]},
+        "training": summary,
         "summary": summarize(fake, rows, cfg.structure if unit.data == "law" else None),
         "report": report.to_json(),
     }
@@ -149,6 +181,11 @@ def unit_path(key: str, folder=None) -> Path:
     return folder / f"{key}.json"
 
 
+def cache_dir(folder=None) -> Path:
+    folder = Path(folder) if folder is not None else paths.data_dir("experiments")
+    return folder / "cache"
+
+
 def load_or_run(key: str, folder=None, force: bool = False) -> dict:
     """The stored result of a unit, or a fresh run (saved) when it is missing."""
     units = all_units()
@@ -160,7 +197,7 @@ def load_or_run(key: str, folder=None, force: bool = False) -> dict:
             return json.loads(path.read_text())
         except json.JSONDecodeError:
             pass  # a damaged file is rebuilt
-    result = run_unit(units[key])
+    result = run_unit(units[key], cache=cache_dir(folder))
     io.write_json(path, result)
     return result
 
