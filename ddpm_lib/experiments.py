@@ -3,7 +3,8 @@
 A unit is one trained model, its synthetic rows and their validation report,
 stored as one JSON file under ``data/experiments/<group>/<name>.json``. The
 notebook reads the files and rebuilds any that are missing; the command
-``python -m ddpm_lib experiments`` runs them all (about 25 minutes on 2 cores).
+``python -m ddpm_lib experiments`` runs them all (14 minutes on 2 cores as
+two one-thread processes, each given half of the groups with ``--group``).
 
 Groups:
 
