@@ -38,6 +38,7 @@ test: $(STAMP)
 
 benchmark: $(STAMP)
 	$(PY) benchmarks/bench_train_sample.py
+	$(PY) benchmarks/bench_validation.py --power
 
 clean-venv:
 	rm -rf $(VENV)
