@@ -10,7 +10,6 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 # Same thread count everywhere, so that printed numbers match the committed ones.
 export OMP_NUM_THREADS ?= 2
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
 
 .PHONY: run test benchmark clean-venv
 

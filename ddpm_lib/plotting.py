@@ -36,3 +36,32 @@ def use_quiet_style() -> None:
         "axes.spines.right": False,
         "font.size": 10,
     })
+
+
+def show(fig=None) -> None:
+    """Show figures in a notebook as a PNG image alone, then close them.
+
+    ``plt.show()`` under Jupyter's inline backend adds a text line such as
+    ``<Figure size 640x480 with 1 Axes>`` beside each image; this shows the
+    image without that text, so the notebook's stored outputs hold only what
+    the reader should see. Outside a notebook it falls back to ``plt.show()``.
+    """
+    import base64
+    import io as _io
+
+    import matplotlib.pyplot as plt
+
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        get_ipython = None
+    if get_ipython is None or get_ipython() is None:
+        plt.show()
+        return
+    figures = [fig] if fig is not None else [plt.figure(n) for n in plt.get_fignums()]
+    for f in figures:
+        buf = _io.BytesIO()
+        f.savefig(buf, format="png", bbox_inches="tight", metadata=PNG_METADATA)
+        display({"image/png": base64.b64encode(buf.getvalue()).decode("ascii")}, raw=True)
+        plt.close(f)

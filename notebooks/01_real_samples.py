@@ -133,7 +133,7 @@ compare_moments(law, linear_rows)
 # %%
 fig = plot_law(law, linear_rows)
 plotting.savefig(fig, "01_real_linear")
-plt.show()
+plotting.show()
 
 # %% [markdown]
 # ## 2. `uniform`: the same line over a bounded base
@@ -159,7 +159,7 @@ compare_moments(law, uniform_rows)
 # %%
 fig = plot_law(law, uniform_rows)
 plotting.savefig(fig, "01_real_uniform")
-plt.show()
+plotting.show()
 
 # %% [markdown]
 # ## 3. `gaussian`: dependence through a correlation
@@ -197,7 +197,7 @@ print("E[x2 | x1] at x1 = -2, 0, 1.5:", ", ".join(f"{v:.2f}" for v in by_hand))
 # %%
 fig = plot_law(law, gaussian_rows)
 plotting.savefig(fig, "01_real_gaussian")
-plt.show()
+plotting.show()
 
 # %% [markdown]
 # ## 4. `quadratic`: exact dependence with zero correlation
@@ -224,7 +224,7 @@ compare_moments(law, quadratic_rows)
 # %%
 fig = plot_law(law, quadratic_rows)
 plotting.savefig(fig, "01_real_quadratic")
-plt.show()
+plotting.show()
 
 # %% [markdown]
 # ## 5. `ar1`: a row that is a short time series
@@ -282,7 +282,7 @@ ax.set_ylabel("correlation")
 ax.set_title("ar1: correlation between columns h apart")
 ax.legend()
 plotting.savefig(fig, "01_ar1_lag_correlation")
-plt.show()
+plotting.show()
 
 # %% [markdown]
 # The pair figure for the first two columns: the conditional mean of a
@@ -294,7 +294,7 @@ compare_moments(law, ar1_rows)
 # %%
 fig = plot_law(law, ar1_rows)
 plotting.savefig(fig, "01_real_ar1")
-plt.show()
+plotting.show()
 
 # %% [markdown]
 # ## 6. `mixture`: two modes
@@ -333,7 +333,7 @@ compare_moments(law, mixture_rows)
 # %%
 fig = plot_law(law, mixture_rows)
 plotting.savefig(fig, "01_real_mixture")
-plt.show()
+plotting.show()
 
 # %% [markdown]
 # ## Your own row function
@@ -371,7 +371,7 @@ grid = np.linspace(-3, 3, 400)
 fig.axes[0].plot(grid, wavy(grid)[1], "k-", lw=1.5, label="the row function")
 fig.axes[0].legend(loc="upper left", fontsize=8, markerscale=3)
 plotting.savefig(fig, "01_custom_law")
-plt.show()
+plotting.show()
 
 # %% [markdown]
 # ## Writing the real samples

@@ -304,7 +304,7 @@ axes[1].set(xlabel="steps taken", ylabel="correlation of the two columns",
             title="the dependence fades")
 axes[1].legend(fontsize=8)
 plotting.savefig(fig, "02_variance_preserving")
-plt.show()
+plotting.show()
 
 # %% [markdown]
 # The same comparison in numbers, at a few steps:
@@ -417,7 +417,7 @@ for ax, k in zip(axes, snapshot_steps):
 axes[0].set_ylabel("x2")
 axes[0].set(xlim=(-5, 5), ylim=(-7, 7))
 plotting.savefig(fig, "02_forward_snapshots")
-plt.show()
+plotting.show()
 
 # %% [markdown]
 # And the sample statistics of each snapshot against the exact law

@@ -234,7 +234,7 @@ for ax, (label, chain_curves, exact_curves, ses) in zip(axes, panels):
     ax.set(xlabel="steps taken", title=label)
     ax.legend(fontsize=8)
 plotting.savefig(fig, "03_gaussian_law_every_step")
-plt.show()
+plotting.show()
 
 # %% [markdown]
 # The curves overlap at every step. In numbers: the largest gap over all
@@ -332,7 +332,7 @@ axes[2].set(title="log SNR = log(abar / (1 - abar))", xlabel="steps taken")
 for ax in axes:
     ax.legend(fontsize=8)
 plotting.savefig(fig, "03_schedules_linear_vs_cosine")
-plt.show()
+plotting.show()
 
 # %% [markdown]
 # The linear schedule destroys the signal early: half the variance is noise
@@ -433,7 +433,7 @@ axes[1].set(yscale="log", xlabel="T (number of steps)",
 for ax in axes:
     ax.legend(fontsize=8)
 plotting.savefig(fig, "03_distance_to_standard_normal")
-plt.show()
+plotting.show()
 
 # %% [markdown]
 # **What this means for sampling.**

@@ -230,7 +230,7 @@ ax.set_title("Sinusoidal embedding of the step t")
 ax.grid(False)
 fig.colorbar(im, ax=ax)
 plotting.savefig(fig, "04_time_embedding")
-plt.show()
+plotting.show()
 
 # %% [markdown]
 # Each row of the picture is one feature across all steps: the top rows
@@ -379,7 +379,7 @@ ax.set_ylabel("noise-prediction MSE")
 ax.set_ylim(min(oracle_eval, floor) - 0.01, floor + 0.06)
 ax.legend()
 plotting.savefig(fig, "04_loss_curves")
-plt.show()
+plotting.show()
 
 # %%
 floor_at_draws = mmse_per_step(sigma_line, schedule)[t_eval.numpy()].mean()
@@ -553,7 +553,7 @@ ax.set_ylabel("noise-prediction MSE per coordinate")
 ax.set_title("Loss per step against the floor")
 ax.legend()
 plotting.savefig(fig, "04_loss_per_step")
-plt.show()
+plotting.show()
 
 # %% [markdown]
 # The floor falls from one half at $t = 0$ to nearly 0 at $t = 999$, and the
@@ -614,7 +614,7 @@ for ax, direction, name in ((axes[0], along, "along the line"),
 axes[0].set_ylabel("mean squared error")
 axes[0].legend()
 plotting.savefig(fig, "04_loss_by_direction")
-plt.show()
+plotting.show()
 
 # %%
 across_net = per_step_along(err_net_hold, across)

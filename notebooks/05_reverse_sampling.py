@@ -230,7 +230,7 @@ ax.set_xlabel("step index t (log scale; t = 0 adds no noise)")
 ax.set_ylabel("sd of the noise added by the reverse step")
 ax.legend()
 plotting.savefig(fig, "05_sigma_choices")
-plt.show()
+plotting.show()
 
 # %% [markdown]
 # **Why the last step adds no noise.** At $t = 0$ the reverse step produces
@@ -342,7 +342,7 @@ axes[0, 0].legend(markerscale=4, loc="upper left")
 fig.supxlabel("z1 (standardized x1)")
 fig.supylabel("z2 (standardized x2)")
 plotting.savefig(fig, "05_reverse_snapshots")
-plt.show()
+plotting.show()
 
 # %% [markdown]
 # For the first half of the way the cloud stays round. With 250 steps left
@@ -454,7 +454,7 @@ ax.set_ylabel("density")
 ax.set_title("Oracle sampler with and without clamping")
 ax.legend()
 plotting.savefig(fig, "05_clamping")
-plt.show()
+plotting.show()
 
 # %% [markdown]
 # With the clamp no generated value lies beyond $\pm 1$: the third of the
@@ -521,7 +521,7 @@ for j, ax in enumerate(axes):
 axes[0].set_ylabel("density")
 axes[0].legend()
 plotting.savefig(fig, "05_marginals")
-plt.show()
+plotting.show()
 
 # %% [markdown]
 # The dependence: the pair scatter with the true line $x_2 = 2x_1$, and the
@@ -543,7 +543,7 @@ axes[1].set_xlabel("x1")
 axes[1].set_ylabel("x2 - 2 x1")
 axes[1].legend(markerscale=5)
 plotting.savefig(fig, "05_pair_scatter")
-plt.show()
+plotting.show()
 
 # %% [markdown]
 # And a few numbers. Why not simply the correlation? For rows on a line the

@@ -136,7 +136,7 @@ ax.set_xlabel("Kolmogorov-Smirnov distance")
 ax.set_ylabel("floor draws")
 ax.legend()
 plotting.savefig(fig, "06_floor_ks")
-plt.show()
+plotting.show()
 
 # %% [markdown]
 # ### Why the ratio is printed beside n_eval
@@ -185,7 +185,7 @@ for name in ("nonfinite_rows", "point_mass"):
 # %%
 fig = vf.plot_histograms(report)
 plotting.savefig(fig, "06_histograms")
-plt.show()
+plotting.show()
 
 # %% [markdown]
 # ## 3. Check 2: the marginals, one column at a time
@@ -227,12 +227,12 @@ for name in ("ks", "wasserstein", "anderson_darling", "tail_quantiles",
 # %%
 fig = vf.plot_qq(report)
 plotting.savefig(fig, "06_qq")
-plt.show()
+plotting.show()
 
 # %%
 fig = vf.plot_ecdf(report)
 plotting.savefig(fig, "06_ecdf")
-plt.show()
+plotting.show()
 
 # %% [markdown]
 # ## 4. Check 3: the joint law of whole rows
@@ -256,7 +256,7 @@ for name in ("energy", "sliced_wasserstein"):
 # %%
 fig = vf.plot_pairs(report)
 plotting.savefig(fig, "06_pairs")
-plt.show()
+plotting.show()
 
 # %% [markdown]
 # ### A trap: the covariance of $[x, 2x]$ cannot be inverted
@@ -295,7 +295,7 @@ print(f"Pearson r: synthetic {details['pearson_synthetic'][0]:.5f}, "
 # %%
 fig = vf.plot_correlations(report)
 plotting.savefig(fig, "06_correlations")
-plt.show()
+plotting.show()
 
 # %% [markdown]
 # ### 4b. The known law: slope and spread across the line
@@ -344,7 +344,7 @@ print(f"target of {100 * spread_check.details['target']:.0f}% met: "
 # %%
 fig = vf.plot_relation(report)
 plotting.savefig(fig, "06_relation")
-plt.show()
+plotting.show()
 
 # %% [markdown]
 # ### 4c to 4f: checks that other laws call for
@@ -377,7 +377,7 @@ for name in ("closer_to_train", "near_copies"):
 # %%
 fig = vf.plot_memorization(report)
 plotting.savefig(fig, "06_memorization")
-plt.show()
+plotting.show()
 
 # %% [markdown]
 # ## 7. Many checks at once: Holm's correction

@@ -133,7 +133,7 @@ for kind, colour in KIND_COLOURS.items():
 ax.legend(loc="lower left", fontsize=8)
 ax.set_title("Every law, every check with a floor (x = FAIL), n_eval = 2,000")
 plotting.savefig(fig, "07_every_structure_ratios")
-plt.show()
+plotting.show()
 
 # %% [markdown]
 # The exact relations have no floor: a real row of $[x, 2x]$ lies *on* its
@@ -223,7 +223,7 @@ cb = fig.colorbar(sc, ax=axes, shrink=0.8)
 cb.set_label("log10(passes over the data)")
 fig.suptitle("The origin's heuristic: held-out MSE against the width of the samples")
 plotting.savefig(fig, "07_mse_vs_spread")
-plt.show()
+plotting.show()
 
 # %% [markdown]
 # **Answer.** Yes, but it is a statement about under-training. Stopped after
@@ -376,7 +376,7 @@ for ax, m, title in [(axes[0], corr_real, "real"), (axes[1], corr_fake, "synthet
     ax.grid(False)
 fig.colorbar(im, ax=axes, shrink=0.8)
 plotting.savefig(fig, "07_macro_correlations")
-plt.show()
+plotting.show()
 
 # %% [markdown]
 # The correlations come back within their floor (the largest change is
