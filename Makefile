@@ -27,7 +27,7 @@ run: $(STAMP)
 	  $(PY) -m jupytext --sync --quiet "$$nb" || exit 1; \
 	done
 	@echo "validation of the origin experiment's synthetic rows (notebook 05):"
-	$(PY) -m ddpm_lib validate data/real_samples/linear.csv \
+	@$(PY) -m ddpm_lib validate data/real_samples/linear.csv \
 	  data/fake_samples/linear.csv --structure linear \
 	  --train data/real_samples/linear.csv; \
 	  status=$$?; [ $$status -le 1 ] || exit $$status

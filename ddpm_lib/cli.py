@@ -25,6 +25,8 @@ class _Parser(argparse.ArgumentParser):
 
 def _check_folder(path, option: str) -> Path:
     """Fail early, before any work, when ``path`` cannot become a writable folder."""
+    if not str(path).strip():
+        raise ValueError(f"{option} must name a folder, got an empty string")
     path = Path(path)
     for folder in (path, *path.parents):  # the nearest one that exists
         if folder.exists():

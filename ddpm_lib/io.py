@@ -106,29 +106,33 @@ def read_csv(path, allow_nonfinite: bool = False) -> tuple[np.ndarray, list[str]
         raise ValueError(f"{path}: not a readable CSV file ({err})") from None
     except OSError as err:
         raise ValueError(f"{path}: cannot read the file ({err.strerror})") from None
-    lines = [ln for ln in lines if ln and any(c.strip() for c in ln)]
-    if not lines:
+    # Keep each line's number in the file; skip only truly blank lines. A line
+    # of empty cells (",") is a row with missing values, reported below.
+    numbered = [(k + 1, ln) for k, ln in enumerate(lines)
+                if ln and not (len(ln) == 1 and not ln[0].strip())]
+    if not numbered:
         raise ValueError(f"{path}: the file is empty")
+    lines = [ln for _, ln in numbered]
     header = [c.strip() for c in lines[0]]
     if all(_is_number(c) for c in header):
         raise ValueError(f"{path}: line 1 holds numbers, not column names; the file "
                          "needs a header line")
-    body = lines[1:]
+    body = numbered[1:]
     if not body:
         raise ValueError(f"{path}: no data rows below the header")
     rows = np.empty((len(body), len(header)))
-    for i, line in enumerate(body):
+    for i, (lineno, line) in enumerate(body):
         if len(line) != len(header):
-            raise ValueError(f"{path}: line {i + 2} has {len(line)} cells, "
+            raise ValueError(f"{path}: line {lineno} has {len(line)} cells, "
                              f"the header has {len(header)}")
         for j, cell in enumerate(line):
             try:
                 value = float(cell)
             except ValueError:
-                raise ValueError(f"{path}: line {i + 2}, column {header[j]!r}: "
+                raise ValueError(f"{path}: line {lineno}, column {header[j]!r}: "
                                  f"{cell.strip()!r} is not a number") from None
             if not (allow_nonfinite or np.isfinite(value)):
-                raise ValueError(f"{path}: line {i + 2}, column {header[j]!r}: "
+                raise ValueError(f"{path}: line {lineno}, column {header[j]!r}: "
                                  f"{cell.strip()} is not a finite number")
             rows[i, j] = value
     return rows, header

@@ -12,6 +12,7 @@ not, so every notebook also runs on its own from a fresh clone.
 from __future__ import annotations
 
 import json
+import math
 import warnings
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -195,16 +196,35 @@ def run_experiment(config: RunConfig | None = None, out=None, figures: bool = Tr
     result = RunResult(config=config, real=real, fake=fake, checkpoint=ckpt, report=report)
     if out is not None:
         header = law.column_names()
+        # Every text is made before the first file is replaced, so a failure
+        # here leaves the folder's previous run whole.
+        texts = {
+            "real_samples.csv": io.format_rows(real, header),
+            "noise_samples.csv": io.format_rows(
+                noised_rows(real, ckpt.schedule, config.seed), ["t"] + header),
+            "fake_samples.csv": io.format_rows(fake, header),
+            "report.json": json.dumps(_json_ready(result.to_json()), indent=2,
+                                      allow_nan=False) + "\n",
+            "report.md": report.to_markdown(),
+        }
         save_checkpoint(ckpt_path, ckpt.model, ckpt.scaler, ckpt.schedule, ckpt.config)
-        io.write_csv(out / "real_samples.csv", real, header)
-        io.write_csv(out / "noise_samples.csv",
-                     noised_rows(real, ckpt.schedule, config.seed), ["t"] + header)
-        io.write_csv(out / "fake_samples.csv", fake, header)
-        io.write_json(out / "report.json", result.to_json())
-        io.write_text(out / "report.md", report.to_markdown())
+        for name, text in texts.items():
+            io.write_text(out / name, text)
         if figures:
             write_run_figures(result, out / "figures")
     return result
+
+
+def _json_ready(obj):
+    """JSON has no infinity: a non-finite float (``--threshold inf``) becomes
+    its name, "inf" or "nan"."""
+    if isinstance(obj, dict):
+        return {k: _json_ready(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_ready(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return str(obj)
+    return obj
 
 
 def write_run_figures(result: RunResult, folder: Path) -> list[Path]:

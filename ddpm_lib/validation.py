@@ -1,6 +1,6 @@
 """Is the distribution preserved? Are the dependencies preserved?
 
-This module runs the protocol of ``VALIDATION.md`` on synthetic rows S:
+This module runs the tutorial's validation protocol on synthetic rows S:
 
 1. Fix ``n_eval``. S is ``n_eval`` synthetic rows; H is a real holdout; the
    floor is B further real sets R'_1..R'_B of the same size as S. With a
@@ -99,7 +99,7 @@ DEFAULT_TOLERANCES = {
 class ValidationOptions:
     """Settings of :func:`validate`; each has a default and a reason."""
 
-    n_eval: int = 2000              # rows in S, H and every floor draw (VALIDATION.md)
+    n_eval: int = 2000              # rows in S, H and every floor draw (step 1 above)
     n_floor: int = 200              # B floor draws; the protocol asks for >= 200
     alpha: float = 0.05             # family-wise level of Holm's correction
     close_ratio: float = 2.0        # rejected but rho <= this: CLOSE, not FAIL
@@ -811,7 +811,7 @@ class _Evidence:
 
 
 def validate(real, fake, structure=None, train=None, seed=0, **options) -> ValidationReport:
-    """Run the validation protocol of ``VALIDATION.md`` on synthetic rows.
+    """Run the validation protocol (this module's docstring) on synthetic rows.
 
     ``real``: real rows (n, d), finite. With a known law they fix the shape
     only; with ``structure=None`` they are the holdout and the floor pool.

@@ -6,7 +6,7 @@ the report's structure). Grey bands always come from real-vs-real draws, so
 that "is this far?" is read against "how far is another real sample?".
 
 =====================  =====================================================
-function               picture (check of ``VALIDATION.md``)
+function               picture (check of the protocol)
 =====================  =====================================================
 ``plot_histograms``    histograms of S and H with the true pdf (1, validity)
 ``plot_qq``            detrended Q-Q with a real-vs-real band (2, marginals)

@@ -212,13 +212,19 @@ plotting.show()
 #
 # The marginal of $x^2$ is the chi-squared law with one degree of freedom:
 # mean $E[x^2] = 1$, variance $E[x^4] - 1 = 3 - 1 = 2$.
+#
+# How far may the sample correlation stray from 0? The familiar standard
+# error $1/\sqrt n$ holds for *independent* columns. These columns are
+# uncorrelated but dependent, and then
+# $n\,\mathrm{Var}(r) \to E[x^2 (x^2 - 1)^2] / (\mathrm{Var}\,x\,\mathrm{Var}\,x^2)
+# = (15 - 6 + 1)/2 = 5$, so the standard error is $\sqrt{5/n}$.
 
 # %%
 law = get_law("quadratic")
 quadratic_rows = law.sample(N_ROWS, seed=SEED)
 r = np.corrcoef(quadratic_rows.T)[0, 1]
 print(f"max |x2 - x1^2| = {np.abs(quadratic_rows[:, 1] - quadratic_rows[:, 0]**2).max():.1e}")
-print(f"correlation: exact 0.000, sample {r:.3f} (standard error {1 / np.sqrt(N_ROWS):.3f})")
+print(f"correlation: exact 0.000, sample {r:.3f} (standard error {np.sqrt(5 / N_ROWS):.3f})")
 compare_moments(law, quadratic_rows)
 
 # %%
@@ -390,8 +396,8 @@ for name in STRUCTURES:
     print(f"{path.relative_to(paths.project_root())}: {rows.shape[0]} rows x {rows.shape[1]}")
 
 # %% [markdown]
-# Reading a file back gives the same rows to the ten significant digits
-# the CSV keeps:
+# The CSV keeps 17 significant digits, enough for every float64 to read
+# back exactly, so reading a file back gives the very same rows:
 
 # %%
 stored, header = io.read_csv(folder / "linear.csv")

@@ -274,7 +274,8 @@ print(f"threshold 0.10, at most 20 iterations -> stopped by "
 # %% [markdown]
 # Here the maximum fired, and no number of iterations would have let the
 # threshold fire: section 5 shows that for these data *no* predictor can
-# reach an average MSE below 0.167. A threshold is only meaningful next to
+# reach an average MSE below 0.167 over all steps and noise draws (a finite
+# set of held-out draws can score a little lower, as we will see). A threshold is only meaningful next to
 # that floor. Even above it, the held-out MSE is an estimate from a finite
 # set of draws (here 1,600), with a spread of about $\pm 0.01$, so a threshold
 # within a hundredth or two of the floor fires or not by the luck of those

@@ -29,7 +29,7 @@
 # of the synthetic rows. That answers a different question (which family
 # describes these numbers best?) and says nothing about the second one. Here
 # we know the true law exactly, which lets us calibrate every number we
-# compute. The protocol is the one in `VALIDATION.md`; `ddpm_lib.validation`
+# compute. The protocol is written out in `ddpm_lib/validation.py`; `ddpm_lib.validation`
 # runs all of it in one call, and this notebook opens that call one check at
 # a time:
 #
@@ -311,7 +311,7 @@ plotting.show()
 # is how thick the synthetic line is, as a share of the column's own
 # spread. For real rows both errors are exactly zero (no floor), so both
 # are judged against declared tolerances: 2% for the slope, 5% for the
-# spread (the same 5% that `VALIDATION.md` declares for the residual of
+# spread (the same 5% the protocol declares for the residual of
 # $[x, x^2]$), with 1% as the target a good generator should reach.
 #
 # First by hand with statsmodels, then the library's check:

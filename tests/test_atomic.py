@@ -251,3 +251,14 @@ def test_save_checkpoint_with_a_config_it_cannot_store_keeps_the_old_checkpoint(
         save_checkpoint(path, *parts, config)
     assert path.read_bytes() == before
     assert names(tmp_path) == ["model.pt"]
+
+
+def test_csv_errors_name_the_line_in_the_file(tmp_path):
+    from ddpm_lib.io import read_csv
+    path = tmp_path / "gaps.csv"
+    path.write_text("x1,x2\n1,2\n\n3,abc\n")   # a blank line before line 4
+    with pytest.raises(ValueError, match="line 4, column 'x2'"):
+        read_csv(path)
+    path.write_text("x1,x2\n1,2\n,\n3,4\n")     # a row of empty cells is not skipped
+    with pytest.raises(ValueError, match="line 3"):
+        read_csv(path)

@@ -115,3 +115,20 @@ def test_small_run_writes_every_file_and_repeats_byte_for_byte(tmp_path):
     for name in ["real_samples.csv", "noise_samples.csv", "fake_samples.csv", "report.json"]:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     assert second.returncode == first.returncode
+
+
+def test_empty_out_is_refused(tmp_path):
+    assert_usage_error(cli("run", "--out", "", cwd=tmp_path), "--out")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_infinite_threshold_run_writes_a_valid_report(tmp_path):
+    # JSON has no infinity: the stored threshold reads "inf", and the run
+    # stops at its first check, as the stop rule says.
+    proc = cli("run", "--n", "200", "--timesteps", "20", "--max-iterations", "5",
+               "--threshold", "inf", "--no-figures", "--out", tmp_path / "o")
+    assert proc.returncode in (0, 1), proc.stderr
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert report["config"]["training"]["threshold"] == "inf"
+    assert report["training"]["stopped_by"] == "threshold"
+    assert report["training"]["iterations"] == 1

@@ -177,7 +177,7 @@ def test_all_nan_fake_fails_without_crashing():
     assert "nothing but validity" in report.to_markdown()
 
 
-# --- the traps of VALIDATION.md ----------------------------------------------------------
+# --- the traps the protocol names ----------------------------------------------------------
 
 def test_singular_covariance_never_crashes_or_prints_infinity():
     x = rows("linear")  # [x, 2x]: singular covariance, r = 1 exactly
