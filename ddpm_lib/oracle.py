@@ -43,22 +43,13 @@ import numpy as np
 import torch
 
 from ._checks import choice
+from .gaussian import _mean_cov
 from .sampling import VARIANCES, step_sigmas
 from .schedule import NoiseSchedule
 
 
 def _moments(mean, cov) -> tuple[np.ndarray, np.ndarray]:
-    mean = np.atleast_1d(np.asarray(mean, dtype=np.float64))
-    cov = np.atleast_2d(np.asarray(cov, dtype=np.float64))
-    d = mean.size
-    if mean.ndim != 1 or cov.shape != (d, d):
-        raise ValueError(f"mean must have shape (d,) and cov (d, d), got "
-                         f"{mean.shape} and {cov.shape}")
-    if not (np.isfinite(mean).all() and np.isfinite(cov).all()):
-        raise ValueError("mean and cov must be finite")
-    if not np.allclose(cov, cov.T, rtol=1e-10, atol=1e-12):
-        raise ValueError("cov must be symmetric")
-    return mean, (cov + cov.T) / 2
+    return _mean_cov(mean, cov, "Gaussian law")
 
 
 def _eigen(cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
