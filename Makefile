@@ -23,8 +23,9 @@ run: $(STAMP)
 	  echo "executing $$nb"; \
 	  $(PY) -m jupyter nbconvert --to notebook --execute --inplace \
 	    --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.record_timing=False \
-	    --CoalesceStreamsPreprocessor.enabled=True \
 	    --log-level=WARN "$$nb" || exit 1; \
+	  $(PY) -m jupyter nbconvert --to notebook --inplace --log-level=WARN \
+	    --CoalesceStreamsPreprocessor.enabled=True "$$nb" || exit 1; \
 	  $(PY) -m jupytext --sync --quiet "$$nb" || exit 1; \
 	done
 	@echo "validation of the origin experiment's synthetic rows (notebook 05):"
