@@ -34,6 +34,18 @@ def _mean_cov(mean, cov, name: str) -> tuple[np.ndarray, np.ndarray]:
     return mean, (cov + cov.T) / 2
 
 
+def _two_laws(mean0, cov0, mean1, cov1, who: str):
+    """Both laws checked; the second defaults to N(0, I) of the first's dimension."""
+    m0, s0 = _mean_cov(mean0, cov0, f"{who} (first law)")
+    d = m0.size
+    m1 = np.zeros(d) if mean1 is None else mean1
+    s1 = np.eye(d) if cov1 is None else cov1
+    m1, s1 = _mean_cov(m1, s1, f"{who} (second law)")
+    if m1.size != d:
+        raise ValueError(f"the two laws have dimensions {d} and {m1.size}")
+    return m0, s0, m1, s1
+
+
 def forward_marginal(mean, cov, alpha_bar: float) -> tuple[np.ndarray, np.ndarray]:
     """Mean and covariance of ``sqrt(abar) x0 + sqrt(1 - abar) eps``.
 
@@ -61,13 +73,8 @@ def kl_divergence(mean0, cov0, mean1=None, cov1=None) -> float:
     term is evaluated without cancellation, so a KL of 1e-18 between nearly
     equal laws keeps its leading digits instead of drowning in rounding.
     """
-    m0, s0 = _mean_cov(mean0, cov0, "kl_divergence (first law)")
+    m0, s0, m1, s1 = _two_laws(mean0, cov0, mean1, cov1, "kl_divergence")
     d = m0.size
-    m1 = np.zeros(d) if mean1 is None else mean1
-    s1 = np.eye(d) if cov1 is None else cov1
-    m1, s1 = _mean_cov(m1, s1, "kl_divergence (second law)")
-    if m1.size != d:
-        raise ValueError(f"the two laws have dimensions {d} and {m1.size}")
     _cholesky(s0, "first")  # only to refuse a singular first covariance
     l1 = _cholesky(s1, "second")
     half = np.linalg.solve(l1, s0)
@@ -116,13 +123,8 @@ def w2_distance(mean0, cov0, mean1=None, cov1=None) -> float:
     sum (sqrt(lam) - 1)^2`` over the eigenvalues lam of S0, evaluated as
     ``((lam - 1) / (sqrt(lam) + 1))^2`` so that tiny distances keep their digits.
     """
-    m0, s0 = _mean_cov(mean0, cov0, "w2_distance (first law)")
+    m0, s0, m1, s1 = _two_laws(mean0, cov0, mean1, cov1, "w2_distance")
     d = m0.size
-    m1 = np.zeros(d) if mean1 is None else mean1
-    s1 = np.eye(d) if cov1 is None else cov1
-    m1, s1 = _mean_cov(m1, s1, "w2_distance (second law)")
-    if m1.size != d:
-        raise ValueError(f"the two laws have dimensions {d} and {m1.size}")
     mean_part = ((m0 - m1) ** 2).sum()
     if np.array_equal(s1, np.eye(d)):
         lam = np.linalg.eigvalsh(s0)
